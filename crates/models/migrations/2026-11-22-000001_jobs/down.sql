@@ -1,0 +1,2 @@
+DROP TABLE jobs;
+DROP FUNCTION set_updated_at();

@@ -1,0 +1,10 @@
+DROP TABLE suppressions;
+DROP TABLE analyses;
+DROP TABLE conversions;
+DROP TABLE message_events;
+DROP TABLE messages;
+DROP TABLE assignments;
+ALTER TABLE experiments DROP COLUMN winner_variant_id;
+DROP TABLE variants;
+DROP TABLE experiments;
+DROP TABLE message_templates;

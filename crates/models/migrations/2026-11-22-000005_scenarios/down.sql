@@ -1,0 +1,2 @@
+DROP TABLE scenario_effects;
+DROP TABLE scenarios;

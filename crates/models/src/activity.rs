@@ -1,0 +1,136 @@
+//! Facts about what customers did: subscriptions, viewing, product events, exposures and conversions.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::enums::{ConversionKind, ConversionSource, LikeStatus, SubscriptionStatus};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::Queryable, diesel::prelude::Selectable, diesel::prelude::Identifiable))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::subscriptions, check_for_backend(diesel::pg::Pg)))]
+pub struct Subscription {
+    pub id: i64,
+    pub customer_id: i64,
+    pub plan_id: i64,
+    pub status: SubscriptionStatus,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub churned_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::Insertable))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::subscriptions, check_for_backend(diesel::pg::Pg)))]
+pub struct SubscriptionInsertForm {
+    pub customer_id: i64,
+    pub plan_id: i64,
+    pub status: SubscriptionStatus,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub churned_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::Queryable, diesel::prelude::Selectable, diesel::prelude::Identifiable))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::watch_sessions, check_for_backend(diesel::pg::Pg)))]
+pub struct WatchSession {
+    pub id: i64,
+    pub customer_id: i64,
+    pub title_id: i64,
+    pub started_at: DateTime<Utc>,
+    pub minutes: i32,
+    pub completed: bool,
+    pub like_status: LikeStatus,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::Insertable))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::watch_sessions, check_for_backend(diesel::pg::Pg)))]
+pub struct WatchSessionInsertForm {
+    pub customer_id: i64,
+    pub title_id: i64,
+    pub started_at: DateTime<Utc>,
+    pub minutes: i32,
+    pub completed: bool,
+    pub like_status: LikeStatus,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::Queryable, diesel::prelude::Selectable, diesel::prelude::Identifiable))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::events, check_for_backend(diesel::pg::Pg)))]
+pub struct Event {
+    pub id: i64,
+    pub customer_id: i64,
+    /// snake_case, e.g. `invite_sent`, `co_watch_start`, `perk_redeemed`.
+    pub name: String,
+    pub occurred_at: DateTime<Utc>,
+    #[schema(value_type = Object)]
+    pub properties: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::Insertable))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::events, check_for_backend(diesel::pg::Pg)))]
+pub struct EventInsertForm {
+    pub customer_id: i64,
+    pub name: String,
+    pub occurred_at: DateTime<Utc>,
+    #[schema(value_type = Option<Object>)]
+    pub properties: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::Queryable, diesel::prelude::Selectable, diesel::prelude::Identifiable))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::feature_exposures, check_for_backend(diesel::pg::Pg)))]
+pub struct FeatureExposure {
+    pub id: i64,
+    pub customer_id: i64,
+    /// e.g. `stream_with_friends`, `subscriber_perks`.
+    pub feature: String,
+    pub arm: String,
+    pub region: Option<String>,
+    pub exposed_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::Insertable))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::feature_exposures, check_for_backend(diesel::pg::Pg)))]
+pub struct FeatureExposureInsertForm {
+    pub customer_id: i64,
+    pub feature: String,
+    pub arm: Option<String>,
+    pub region: Option<String>,
+    pub exposed_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::Queryable, diesel::prelude::Selectable, diesel::prelude::Identifiable))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::conversions, check_for_backend(diesel::pg::Pg)))]
+pub struct Conversion {
+    pub id: i64,
+    pub customer_id: i64,
+    pub kind: ConversionKind,
+    pub revenue_cents: i64,
+    pub occurred_at: DateTime<Utc>,
+    /// Set when the conversion came through a tracked e-mail.
+    pub experiment_id: Option<i64>,
+    pub message_id: Option<Uuid>,
+    pub source: ConversionSource,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::Insertable))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::conversions, check_for_backend(diesel::pg::Pg)))]
+pub struct ConversionInsertForm {
+    pub customer_id: i64,
+    pub kind: ConversionKind,
+    pub revenue_cents: i64,
+    pub occurred_at: DateTime<Utc>,
+    pub experiment_id: Option<i64>,
+    pub message_id: Option<Uuid>,
+    pub source: ConversionSource,
+}

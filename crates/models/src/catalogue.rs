@@ -1,0 +1,49 @@
+//! What the business sells and streams: plans and titles.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::Queryable, diesel::prelude::Selectable, diesel::prelude::Identifiable))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::plans, check_for_backend(diesel::pg::Pg)))]
+pub struct Plan {
+    pub id: i64,
+    pub name: String,
+    /// Monthly price in cents (US dollars).
+    pub monthly_price_cents: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::Insertable))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::plans, check_for_backend(diesel::pg::Pg)))]
+pub struct PlanInsertForm {
+    pub name: String,
+    pub monthly_price_cents: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::Queryable, diesel::prelude::Selectable, diesel::prelude::Identifiable))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::titles, check_for_backend(diesel::pg::Pg)))]
+pub struct Title {
+    pub id: i64,
+    pub name: String,
+    pub genre: String,
+    pub release_year: i32,
+    pub duration_minutes: i32,
+    /// From 0 to 10.
+    pub rating: Option<f64>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::Insertable))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::titles, check_for_backend(diesel::pg::Pg)))]
+pub struct TitleInsertForm {
+    pub name: String,
+    pub genre: String,
+    pub release_year: i32,
+    pub duration_minutes: i32,
+    pub rating: Option<f64>,
+}

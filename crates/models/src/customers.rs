@@ -1,0 +1,71 @@
+//! Customers: the people the business serves and the platform e-mails.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::enums::{AcquisitionChannel, AgeBand, Device};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::Queryable, diesel::prelude::Selectable, diesel::prelude::Identifiable))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::customers, check_for_backend(diesel::pg::Pg)))]
+pub struct Customer {
+    pub id: i64,
+    /// The customer's id in the system the data came from, if any.
+    pub external_id: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    /// Lower-case; unique.
+    pub email: String,
+    /// Whether the customer agreed to marketing e-mail; experiments only e-mail those who did.
+    pub email_consent: bool,
+    /// ISO 3166-1 alpha-2 country code.
+    pub country: Option<String>,
+    pub region: Option<String>,
+    pub city: Option<String>,
+    pub age_band: Option<AgeBand>,
+    pub device: Option<Device>,
+    pub acquisition_channel: Option<AcquisitionChannel>,
+    pub signup_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::Insertable))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::customers, check_for_backend(diesel::pg::Pg)))]
+pub struct CustomerInsertForm {
+    pub external_id: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    /// Defaults to false: no marketing e-mail without consent.
+    pub email_consent: Option<bool>,
+    pub country: Option<String>,
+    pub region: Option<String>,
+    pub city: Option<String>,
+    pub age_band: Option<AgeBand>,
+    pub device: Option<Device>,
+    pub acquisition_channel: Option<AcquisitionChannel>,
+    /// Defaults to now.
+    pub signup_at: Option<DateTime<Utc>>,
+}
+
+/// A partial update: absent fields stay as they are; for optional columns `null` clears them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::AsChangeset))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::customers, check_for_backend(diesel::pg::Pg)))]
+pub struct CustomerUpdateForm {
+    pub external_id: Option<Option<String>>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    pub email_consent: Option<bool>,
+    pub country: Option<Option<String>>,
+    pub region: Option<Option<String>>,
+    pub city: Option<Option<String>>,
+    pub age_band: Option<Option<AgeBand>>,
+    pub device: Option<Option<Device>>,
+    pub acquisition_channel: Option<Option<AcquisitionChannel>>,
+    pub signup_at: Option<DateTime<Utc>>,
+}

@@ -1,0 +1,183 @@
+//! Experiments, their variants, who was assigned to which, and the analyses computed.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::enums::{ExperimentPhase, ExperimentStatus, Metric};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::Queryable, diesel::prelude::Selectable, diesel::prelude::Identifiable))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::experiments, check_for_backend(diesel::pg::Pg)))]
+pub struct Experiment {
+    pub id: i64,
+    pub name: String,
+    pub hypothesis: String,
+    pub status: ExperimentStatus,
+    /// Absent while draft.
+    pub phase: Option<ExperimentPhase>,
+    pub goal_metric: Metric,
+    /// Metrics that must not get worse, e.g. `["unsubscribe"]`.
+    #[schema(value_type = Vec<String>)]
+    pub guardrail_metrics: serde_json::Value,
+    /// The audience: a segment of the latest segmentation run...
+    pub segment_id: Option<i64>,
+    /// ...or a customer filter.
+    #[schema(value_type = Option<Object>)]
+    pub audience_filter: Option<serde_json::Value>,
+    /// Secret input of the assignment hash.
+    #[serde(skip_serializing)]
+    pub salt: String,
+    pub holdout_fraction: f64,
+    pub test_fraction: Option<f64>,
+    pub winner_wait_hours: Option<i32>,
+    pub attribution_window_days: i32,
+    pub alpha: f64,
+    pub planned_sample_size: Option<i64>,
+    pub winner_variant_id: Option<i64>,
+    pub decision: Option<String>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub stopped_at: Option<DateTime<Utc>>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::Insertable))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::experiments, check_for_backend(diesel::pg::Pg)))]
+pub struct ExperimentInsertForm {
+    pub name: String,
+    pub hypothesis: Option<String>,
+    pub goal_metric: Option<Metric>,
+    #[schema(value_type = Option<Vec<String>>)]
+    pub guardrail_metrics: Option<serde_json::Value>,
+    pub segment_id: Option<i64>,
+    #[schema(value_type = Option<Object>)]
+    pub audience_filter: Option<serde_json::Value>,
+    pub holdout_fraction: Option<f64>,
+    pub test_fraction: Option<f64>,
+    pub winner_wait_hours: Option<i32>,
+    pub attribution_window_days: Option<i32>,
+    pub alpha: Option<f64>,
+    pub planned_sample_size: Option<i64>,
+}
+
+/// A partial update of a draft: absent fields stay; for optional columns `null` clears them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::AsChangeset))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::experiments, check_for_backend(diesel::pg::Pg)))]
+pub struct ExperimentUpdateForm {
+    pub name: Option<String>,
+    pub hypothesis: Option<String>,
+    pub goal_metric: Option<Metric>,
+    #[schema(value_type = Option<Vec<String>>)]
+    pub guardrail_metrics: Option<serde_json::Value>,
+    pub segment_id: Option<Option<i64>>,
+    #[schema(value_type = Option<Object>)]
+    pub audience_filter: Option<Option<serde_json::Value>>,
+    pub holdout_fraction: Option<f64>,
+    pub test_fraction: Option<Option<f64>>,
+    pub winner_wait_hours: Option<Option<i32>>,
+    pub attribution_window_days: Option<i32>,
+    pub alpha: Option<f64>,
+    pub planned_sample_size: Option<Option<i64>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::Queryable, diesel::prelude::Selectable, diesel::prelude::Identifiable))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::variants, check_for_backend(diesel::pg::Pg)))]
+pub struct Variant {
+    pub id: i64,
+    pub experiment_id: i64,
+    /// Short label, e.g. `A`, `B`.
+    pub key: String,
+    pub name: String,
+    /// Relative share of the audience; > 0.
+    pub weight: f64,
+    pub is_control: bool,
+    pub template_id: Option<i64>,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    /// Named link targets; click tracking redirects only to these.
+    #[schema(value_type = Object)]
+    pub links: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::Insertable))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::variants, check_for_backend(diesel::pg::Pg)))]
+pub struct VariantInsertForm {
+    pub experiment_id: i64,
+    pub key: String,
+    pub name: Option<String>,
+    pub weight: Option<f64>,
+    pub is_control: Option<bool>,
+    pub template_id: Option<i64>,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    #[schema(value_type = Option<Object>)]
+    pub links: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::AsChangeset))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::variants, check_for_backend(diesel::pg::Pg)))]
+pub struct VariantUpdateForm {
+    pub name: Option<String>,
+    pub weight: Option<f64>,
+    pub is_control: Option<bool>,
+    pub template_id: Option<Option<i64>>,
+    pub subject: Option<String>,
+    pub body_text: Option<String>,
+    pub body_html: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub links: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::Queryable, diesel::prelude::Selectable, diesel::prelude::Identifiable))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::assignments, check_for_backend(diesel::pg::Pg)))]
+pub struct Assignment {
+    pub id: i64,
+    pub experiment_id: i64,
+    pub customer_id: i64,
+    /// Absent for the holdout, who is measured but sent nothing.
+    pub variant_id: Option<i64>,
+    /// Position of HMAC-SHA256(salt, customer id) in [0, 1).
+    pub bucket: f64,
+    pub phase: ExperimentPhase,
+    pub assigned_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::Queryable, diesel::prelude::Selectable, diesel::prelude::Identifiable))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::analyses, check_for_backend(diesel::pg::Pg)))]
+pub struct Analysis {
+    pub id: i64,
+    pub experiment_id: i64,
+    pub job_id: Option<i64>,
+    pub method: String,
+    /// Everything the computation read, so every number can be traced.
+    #[schema(value_type = Object)]
+    pub inputs: serde_json::Value,
+    #[schema(value_type = Object)]
+    pub results: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::Insertable))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::analyses, check_for_backend(diesel::pg::Pg)))]
+pub struct AnalysisInsertForm {
+    pub experiment_id: i64,
+    pub job_id: Option<i64>,
+    pub method: String,
+    #[schema(value_type = Object)]
+    pub inputs: serde_json::Value,
+    #[schema(value_type = Object)]
+    pub results: serde_json::Value,
+}

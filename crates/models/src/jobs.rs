@@ -1,0 +1,44 @@
+//! Long-running work shared by every service.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::enums::{JobKind, JobStatus};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::Queryable, diesel::prelude::Selectable, diesel::prelude::Identifiable))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::jobs, check_for_backend(diesel::pg::Pg)))]
+pub struct Job {
+    pub id: i64,
+    pub kind: JobKind,
+    pub status: JobStatus,
+    /// What to do: the job kind's own parameters.
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+    /// From 0 to 1.
+    pub progress: f64,
+    /// Rows or items done so far, by name.
+    #[schema(value_type = Object)]
+    pub counts: serde_json::Value,
+    pub error: Option<String>,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    /// The worker holding the job while it runs.
+    pub lease_owner: Option<String>,
+    pub lease_expires_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::Insertable))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::jobs, check_for_backend(diesel::pg::Pg)))]
+pub struct JobInsertForm {
+    pub kind: JobKind,
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+    pub max_attempts: Option<i32>,
+}

@@ -1,0 +1,132 @@
+//! E-mail: templates, the send ledger, tracked events and the suppression list.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::enums::{MessageEventKind, MessageStatus, SuppressionReason, TemplateKind};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::Queryable, diesel::prelude::Selectable, diesel::prelude::Identifiable))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::message_templates, check_for_backend(diesel::pg::Pg)))]
+pub struct MessageTemplate {
+    pub id: i64,
+    pub name: String,
+    pub kind: TemplateKind,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    /// Named link targets; click tracking redirects only to these.
+    #[schema(value_type = Object)]
+    pub links: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::Insertable))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::message_templates, check_for_backend(diesel::pg::Pg)))]
+pub struct MessageTemplateInsertForm {
+    pub name: String,
+    pub kind: TemplateKind,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    #[schema(value_type = Option<Object>)]
+    pub links: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::AsChangeset))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::message_templates, check_for_backend(diesel::pg::Pg)))]
+pub struct MessageTemplateUpdateForm {
+    pub name: Option<String>,
+    pub kind: Option<TemplateKind>,
+    pub subject: Option<String>,
+    pub body_text: Option<String>,
+    pub body_html: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub links: Option<serde_json::Value>,
+}
+
+/// One row of the send ledger: one recipient of one experiment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::Queryable, diesel::prelude::Selectable, diesel::prelude::Identifiable))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::messages, check_for_backend(diesel::pg::Pg)))]
+pub struct Message {
+    pub id: Uuid,
+    pub experiment_id: i64,
+    pub customer_id: i64,
+    pub variant_id: i64,
+    pub email: String,
+    pub status: MessageStatus,
+    pub attempts: i32,
+    pub next_attempt_at: DateTime<Utc>,
+    #[serde(skip_serializing)]
+    pub lease_owner: Option<String>,
+    #[serde(skip_serializing)]
+    pub lease_expires_at: Option<DateTime<Utc>>,
+    /// The Message-ID header sent.
+    pub smtp_message_id: Option<String>,
+    pub last_error: Option<String>,
+    pub queued_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::Queryable, diesel::prelude::Selectable, diesel::prelude::Identifiable))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::message_events, check_for_backend(diesel::pg::Pg)))]
+pub struct MessageEvent {
+    pub id: i64,
+    pub message_id: Uuid,
+    pub kind: MessageEventKind,
+    pub occurred_at: DateTime<Utc>,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+    /// The link name of a click.
+    pub link: Option<String>,
+    /// A machine open or a link scanner rather than a person.
+    pub is_bot: bool,
+    pub bot_reason: Option<String>,
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::Insertable))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::message_events, check_for_backend(diesel::pg::Pg)))]
+pub struct MessageEventInsertForm {
+    pub message_id: Uuid,
+    pub kind: MessageEventKind,
+    pub occurred_at: DateTime<Utc>,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+    pub link: Option<String>,
+    pub is_bot: bool,
+    pub bot_reason: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub details: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::Queryable, diesel::prelude::Selectable, diesel::prelude::Identifiable))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::suppressions, check_for_backend(diesel::pg::Pg)))]
+pub struct Suppression {
+    pub id: i64,
+    pub email: String,
+    pub customer_id: Option<i64>,
+    pub reason: SuppressionReason,
+    pub message_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::Insertable))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::suppressions, check_for_backend(diesel::pg::Pg)))]
+pub struct SuppressionInsertForm {
+    pub email: String,
+    pub customer_id: Option<i64>,
+    pub reason: SuppressionReason,
+    pub message_id: Option<Uuid>,
+}

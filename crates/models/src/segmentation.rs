@@ -1,0 +1,89 @@
+//! Segments, the rule sets that define them, and each run's memberships.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::enums::{SegmentationRunStatus, SegmentationScheme};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::Queryable, diesel::prelude::Selectable, diesel::prelude::Identifiable))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::segments, check_for_backend(diesel::pg::Pg)))]
+pub struct Segment {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    /// Position from least to most valuable.
+    pub sort_order: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::Queryable, diesel::prelude::Selectable, diesel::prelude::Identifiable))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::segmentation_rule_sets, check_for_backend(diesel::pg::Pg)))]
+pub struct SegmentationRuleSet {
+    pub id: i64,
+    pub name: String,
+    pub scheme: SegmentationScheme,
+    #[schema(value_type = Object)]
+    pub rules: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::Insertable))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::segmentation_rule_sets, check_for_backend(diesel::pg::Pg)))]
+pub struct SegmentationRuleSetInsertForm {
+    pub name: String,
+    pub scheme: SegmentationScheme,
+    #[schema(value_type = Object)]
+    pub rules: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::Queryable, diesel::prelude::Selectable, diesel::prelude::Identifiable))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::segmentation_runs, check_for_backend(diesel::pg::Pg)))]
+pub struct SegmentationRun {
+    pub id: i64,
+    pub rule_set_id: Option<i64>,
+    pub job_id: Option<i64>,
+    pub scheme: SegmentationScheme,
+    /// The rules as they were when the run started.
+    #[schema(value_type = Object)]
+    pub rules: serde_json::Value,
+    /// Metrics cover this many days back; all history when absent.
+    pub window_days: Option<i32>,
+    pub status: SegmentationRunStatus,
+    pub customers_scored: i64,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::Insertable))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::segmentation_runs, check_for_backend(diesel::pg::Pg)))]
+pub struct SegmentationRunInsertForm {
+    pub rule_set_id: Option<i64>,
+    pub job_id: Option<i64>,
+    pub scheme: SegmentationScheme,
+    #[schema(value_type = Object)]
+    pub rules: serde_json::Value,
+    pub window_days: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::Queryable, diesel::prelude::Selectable, diesel::prelude::Insertable))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::segment_memberships, check_for_backend(diesel::pg::Pg)))]
+pub struct SegmentMembership {
+    pub run_id: i64,
+    pub customer_id: i64,
+    pub segment_id: i64,
+    /// The raw value of each metric the scheme scores.
+    #[schema(value_type = Object)]
+    pub metrics: serde_json::Value,
+    /// The score of each metric.
+    #[schema(value_type = Object)]
+    pub scores: serde_json::Value,
+    pub total_score: f64,
+}

@@ -1,0 +1,166 @@
+//! Who may call: the shared service token on internal routes, API keys on public ones.
+//!
+//! Both are extractors, so a handler states its requirement in its signature and the
+//! OpenAPI document can say the same.
+
+use std::future::{Ready, ready};
+use std::str::FromStr;
+
+use actix_web::dev::Payload;
+use actix_web::http::{StatusCode, header};
+use actix_web::{FromRequest, HttpRequest, web};
+use models::enums::ApiKeyScope;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::problem::Problem;
+use crate::settings::ServiceToken;
+
+fn bearer_token(request: &HttpRequest) -> Option<&str> {
+    let value = request.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|token| !token.is_empty())
+}
+
+/// Present in a handler's arguments: the caller sent `Authorization: Bearer <SERVICE_TOKEN>`.
+#[derive(Debug)]
+pub struct InternalCaller;
+
+impl FromRequest for InternalCaller {
+    type Error = Problem;
+    type Future = Ready<Result<Self, Problem>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let Some(expected) = request.app_data::<web::Data<ServiceToken>>() else {
+            return ready(Err(Problem::internal(&"the service token is not configured")));
+        };
+        let outcome = match bearer_token(request) {
+            None => Err(unauthorized("this route needs the service token as a Bearer token")),
+            Some(token) if bool::from(token.as_bytes().ct_eq(expected.expose().as_bytes())) => Ok(InternalCaller),
+            Some(_) => Err(unauthorized("the service token is not valid")),
+        };
+        ready(outcome)
+    }
+}
+
+/// The API keys that are valid, each stored as the SHA-256 of the key, never the key.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApiKeys {
+    keys: Vec<(ApiKeyScope, [u8; 32])>,
+}
+
+impl ApiKeys {
+    /// The scope of a presented key, if it is one of ours.
+    pub fn scope_of(&self, presented: &str) -> Option<ApiKeyScope> {
+        let digest = sha256(presented);
+        // Compare against every key so the time taken does not depend on which one matched.
+        let mut found = None;
+        for (scope, hash) in &self.keys {
+            if bool::from(hash.ct_eq(&digest)) {
+                found = Some(*scope);
+            }
+        }
+        found
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+}
+
+pub fn sha256(text: &str) -> [u8; 32] {
+    Sha256::digest(text.as_bytes()).into()
+}
+
+/// `API_KEYS`: comma-separated `scope:sha256hex`, e.g. `admin:5e88...,read:a3f1...`.
+impl FromStr for ApiKeys {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        let mut keys = Vec::new();
+        for (index, entry) in value.split(',').map(str::trim).filter(|entry| !entry.is_empty()).enumerate() {
+            let position = index + 1;
+            let (scope, hash) = entry
+                .split_once(':')
+                .ok_or_else(|| format!("entry {position} is not scope:sha256hex"))?;
+            let scope: ApiKeyScope = scope
+                .parse()
+                .map_err(|_| format!("entry {position} has scope '{scope}'; expected 'read' or 'admin'"))?;
+            let bytes = hex::decode(hash).map_err(|_| format!("entry {position}: the hash is not hexadecimal"))?;
+            let hash: [u8; 32] =
+                bytes.try_into().map_err(|_| format!("entry {position}: the hash is not 64 hex digits (SHA-256)"))?;
+            keys.push((scope, hash));
+        }
+        Ok(ApiKeys { keys })
+    }
+}
+
+fn unauthorized(detail: &str) -> Problem {
+    Problem::new(StatusCode::UNAUTHORIZED, detail)
+}
+
+fn api_key_scope(request: &HttpRequest) -> Result<ApiKeyScope, Problem> {
+    let keys = request
+        .app_data::<web::Data<ApiKeys>>()
+        .ok_or_else(|| Problem::internal(&"API keys are not configured"))?;
+    let token = bearer_token(request)
+        .ok_or_else(|| unauthorized("this route needs an API key: send Authorization: Bearer <key>"))?;
+    keys.scope_of(token).ok_or_else(|| unauthorized("the API key is not valid"))
+}
+
+/// Present in a handler's arguments: the caller has an API key of any scope.
+#[derive(Debug)]
+pub struct ReadAccess;
+
+impl FromRequest for ReadAccess {
+    type Error = Problem;
+    type Future = Ready<Result<Self, Problem>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(api_key_scope(request).map(|_| ReadAccess))
+    }
+}
+
+/// Present in a handler's arguments: the caller has an `admin` API key.
+#[derive(Debug)]
+pub struct AdminAccess;
+
+impl FromRequest for AdminAccess {
+    type Error = Problem;
+    type Future = Ready<Result<Self, Problem>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(api_key_scope(request).and_then(|scope| match scope {
+            ApiKeyScope::Admin => Ok(AdminAccess),
+            ApiKeyScope::Read => Err(Problem::new(StatusCode::FORBIDDEN, "this route needs an admin API key")),
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_scoped_hashes_and_finds_the_scope_of_a_key() {
+        let admin = hex::encode(sha256("admin-secret"));
+        let read = hex::encode(sha256("read-secret"));
+        let keys: ApiKeys = format!("admin:{admin}, read:{read}").parse().unwrap();
+        assert_eq!(keys.scope_of("admin-secret"), Some(ApiKeyScope::Admin));
+        assert_eq!(keys.scope_of("read-secret"), Some(ApiKeyScope::Read));
+        assert_eq!(keys.scope_of("guess"), None);
+    }
+
+    #[test]
+    fn empty_means_no_keys() {
+        assert!("".parse::<ApiKeys>().unwrap().is_empty());
+    }
+
+    #[test]
+    fn malformed_entries_are_explained() {
+        assert_eq!("root:00".parse::<ApiKeys>().unwrap_err(), "entry 1 has scope 'root'; expected 'read' or 'admin'");
+        assert_eq!("read:zz".parse::<ApiKeys>().unwrap_err(), "entry 1: the hash is not hexadecimal");
+        assert_eq!("read:abcd".parse::<ApiKeys>().unwrap_err(), "entry 1: the hash is not 64 hex digits (SHA-256)");
+        assert_eq!("readonly".parse::<ApiKeys>().unwrap_err(), "entry 1 is not scope:sha256hex");
+    }
+}

@@ -1,0 +1,33 @@
+//! Internal job routes shared by the services that run jobs (ds, mailer, etl).
+
+use actix_web::{get, web};
+use diesel::{OptionalExtension as _, QueryDsl as _, SelectableHelper as _};
+use diesel_async::RunQueryDsl as _;
+use models::jobs::Job;
+use models::schema::jobs;
+
+use crate::auth::InternalCaller;
+use crate::problem::{Problem, connection};
+
+/// One job: status, progress, counts and error.
+#[utoipa::path(
+    tag = "jobs",
+    security(("service_token" = [])),
+    params(("id" = i64, Path, description = "Job id")),
+    responses(
+        (status = 200, description = "The job", body = Job),
+        (status = 401, description = "Missing or wrong service token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such job", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/jobs/{id}")]
+pub async fn get_job(
+    _caller: InternalCaller,
+    pool: web::Data<models::db::Pool>,
+    id: web::Path<i64>,
+) -> Result<web::Json<Job>, Problem> {
+    let id = id.into_inner();
+    let mut connection = connection(&pool).await?;
+    let job = jobs::table.find(id).select(Job::as_select()).first(&mut connection).await.optional()?;
+    job.map(web::Json).ok_or_else(|| Problem::not_found(format!("no job {id}")))
+}

@@ -1,0 +1,44 @@
+//! `/api/v1/status`: whether every service of the platform can do its work.
+
+use actix_web::{get, web};
+use clients::ServiceClient;
+use futures_util::future::join_all;
+use models::ops::{HealthStatus, PeerStatus, PlatformStatus};
+use service::Problem;
+use service::auth::ReadAccess;
+use service::health::ServiceInfo;
+
+/// The clients of the peers, in the order they are reported.
+pub struct Peers(pub Vec<ServiceClient>);
+
+/// The api and each peer's readiness. Always 200: a peer that is down is reported, not raised.
+#[utoipa::path(
+    tag = "operations",
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "Each service's readiness", body = PlatformStatus),
+        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/status")]
+pub async fn platform_status(
+    _: ReadAccess,
+    info: web::Data<ServiceInfo>,
+    peers: web::Data<Peers>,
+) -> web::Json<PlatformStatus> {
+    let answers = join_all(peers.0.iter().map(|client| async move {
+        let outcome = client.ready().await;
+        PeerStatus {
+            service: client.service().to_owned(),
+            url: client.base_url().to_string(),
+            ready: outcome.is_ok(),
+            version: outcome.as_ref().ok().map(|status| status.version.clone()),
+            problem: outcome.err().map(|error| error.to_string()),
+        }
+    }))
+    .await;
+    web::Json(PlatformStatus {
+        api: HealthStatus { status: "ok".to_owned(), service: info.name.to_owned(), version: info.version.to_owned() },
+        peers: answers,
+    })
+}
