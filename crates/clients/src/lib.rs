@@ -12,11 +12,22 @@ use url::Url;
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     #[error("{service} at {url} is unreachable: {reason}")]
-    Unreachable { service: &'static str, url: String, reason: String },
+    Unreachable {
+        service: &'static str,
+        url: String,
+        reason: String,
+    },
     #[error("{service} answered {status}: {detail}")]
-    Status { service: &'static str, status: u16, detail: String },
+    Status {
+        service: &'static str,
+        status: u16,
+        detail: String,
+    },
     #[error("{service} sent an answer that cannot be read: {reason}")]
-    BadAnswer { service: &'static str, reason: String },
+    BadAnswer {
+        service: &'static str,
+        reason: String,
+    },
 }
 
 /// How calls behave; the defaults suit calls made while a user waits.
@@ -31,7 +42,11 @@ pub struct CallPolicy {
 
 impl Default for CallPolicy {
     fn default() -> Self {
-        CallPolicy { timeout: Duration::from_secs(5), retries: 2, first_backoff: Duration::from_millis(100) }
+        CallPolicy {
+            timeout: Duration::from_secs(5),
+            retries: 2,
+            first_backoff: Duration::from_millis(100),
+        }
     }
 }
 
@@ -46,7 +61,12 @@ pub struct ServiceClient {
 }
 
 impl ServiceClient {
-    pub fn new(service: &'static str, base: Url, token: String, policy: CallPolicy) -> Result<ServiceClient, ClientError> {
+    pub fn new(
+        service: &'static str,
+        base: Url,
+        token: String,
+        policy: CallPolicy,
+    ) -> Result<ServiceClient, ClientError> {
         let http = reqwest::Client::builder()
             .timeout(policy.timeout)
             .connect_timeout(policy.timeout)
@@ -56,7 +76,13 @@ impl ServiceClient {
                 url: base.to_string(),
                 reason: error.to_string(),
             })?;
-        Ok(ServiceClient { service, base, token, policy, http })
+        Ok(ServiceClient {
+            service,
+            base,
+            token,
+            policy,
+            http,
+        })
     }
 
     pub fn service(&self) -> &'static str {
@@ -74,11 +100,14 @@ impl ServiceClient {
 
     /// GET is idempotent: network failures and 5xx answers are retried with backoff.
     async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
-        let url = self.base.join(path).map_err(|error| ClientError::Unreachable {
-            service: self.service,
-            url: format!("{}{path}", self.base),
-            reason: error.to_string(),
-        })?;
+        let url = self
+            .base
+            .join(path)
+            .map_err(|error| ClientError::Unreachable {
+                service: self.service,
+                url: format!("{}{path}", self.base),
+                reason: error.to_string(),
+            })?;
         let mut backoff = self.policy.first_backoff;
         let mut tries_left = self.policy.retries;
         loop {
@@ -99,22 +128,42 @@ impl ServiceClient {
     }
 
     async fn get_once<T: DeserializeOwned>(&self, url: &Url) -> Result<T, ClientError> {
-        let response = self.http.get(url.clone()).bearer_auth(&self.token).send().await.map_err(|error| {
-            ClientError::Unreachable { service: self.service, url: url.to_string(), reason: with_causes(&error) }
-        })?;
+        let response = self
+            .http
+            .get(url.clone())
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(|error| ClientError::Unreachable {
+                service: self.service,
+                url: url.to_string(),
+                reason: with_causes(&error),
+            })?;
         let status = response.status();
         if !status.is_success() {
             let body = response.text().await.unwrap_or_default();
             let detail = serde_json::from_str::<serde_json::Value>(&body)
                 .ok()
-                .and_then(|problem| problem.get("detail").and_then(|detail| detail.as_str()).map(str::to_owned))
+                .and_then(|problem| {
+                    problem
+                        .get("detail")
+                        .and_then(|detail| detail.as_str())
+                        .map(str::to_owned)
+                })
                 .unwrap_or(body);
-            return Err(ClientError::Status { service: self.service, status: status.as_u16(), detail });
+            return Err(ClientError::Status {
+                service: self.service,
+                status: status.as_u16(),
+                detail,
+            });
         }
         response
             .json::<T>()
             .await
-            .map_err(|error| ClientError::BadAnswer { service: self.service, reason: error.to_string() })
+            .map_err(|error| ClientError::BadAnswer {
+                service: self.service,
+                reason: error.to_string(),
+            })
     }
 }
 

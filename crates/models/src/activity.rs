@@ -8,7 +8,14 @@ use uuid::Uuid;
 use crate::enums::{ConversionKind, ConversionSource, LikeStatus, SubscriptionStatus};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[cfg_attr(feature = "db", derive(diesel::prelude::Queryable, diesel::prelude::Selectable, diesel::prelude::Identifiable))]
+#[cfg_attr(
+    feature = "db",
+    derive(
+        diesel::prelude::Queryable,
+        diesel::prelude::Selectable,
+        diesel::prelude::Identifiable
+    )
+)]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::subscriptions, check_for_backend(diesel::pg::Pg)))]
 pub struct Subscription {
     pub id: i64,
@@ -34,7 +41,14 @@ pub struct SubscriptionInsertForm {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[cfg_attr(feature = "db", derive(diesel::prelude::Queryable, diesel::prelude::Selectable, diesel::prelude::Identifiable))]
+#[cfg_attr(
+    feature = "db",
+    derive(
+        diesel::prelude::Queryable,
+        diesel::prelude::Selectable,
+        diesel::prelude::Identifiable
+    )
+)]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::watch_sessions, check_for_backend(diesel::pg::Pg)))]
 pub struct WatchSession {
     pub id: i64,
@@ -59,7 +73,14 @@ pub struct WatchSessionInsertForm {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[cfg_attr(feature = "db", derive(diesel::prelude::Queryable, diesel::prelude::Selectable, diesel::prelude::Identifiable))]
+#[cfg_attr(
+    feature = "db",
+    derive(
+        diesel::prelude::Queryable,
+        diesel::prelude::Selectable,
+        diesel::prelude::Identifiable
+    )
+)]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::events, check_for_backend(diesel::pg::Pg)))]
 pub struct Event {
     pub id: i64,
@@ -83,7 +104,14 @@ pub struct EventInsertForm {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[cfg_attr(feature = "db", derive(diesel::prelude::Queryable, diesel::prelude::Selectable, diesel::prelude::Identifiable))]
+#[cfg_attr(
+    feature = "db",
+    derive(
+        diesel::prelude::Queryable,
+        diesel::prelude::Selectable,
+        diesel::prelude::Identifiable
+    )
+)]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::feature_exposures, check_for_backend(diesel::pg::Pg)))]
 pub struct FeatureExposure {
     pub id: i64,
@@ -107,7 +135,14 @@ pub struct FeatureExposureInsertForm {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[cfg_attr(feature = "db", derive(diesel::prelude::Queryable, diesel::prelude::Selectable, diesel::prelude::Identifiable))]
+#[cfg_attr(
+    feature = "db",
+    derive(
+        diesel::prelude::Queryable,
+        diesel::prelude::Selectable,
+        diesel::prelude::Identifiable
+    )
+)]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::conversions, check_for_backend(diesel::pg::Pg)))]
 pub struct Conversion {
     pub id: i64,

@@ -5,7 +5,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[cfg_attr(feature = "db", derive(diesel::prelude::Queryable, diesel::prelude::Selectable, diesel::prelude::Identifiable))]
+#[cfg_attr(
+    feature = "db",
+    derive(
+        diesel::prelude::Queryable,
+        diesel::prelude::Selectable,
+        diesel::prelude::Identifiable
+    )
+)]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::plans, check_for_backend(diesel::pg::Pg)))]
 pub struct Plan {
     pub id: i64,
@@ -24,7 +31,14 @@ pub struct PlanInsertForm {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[cfg_attr(feature = "db", derive(diesel::prelude::Queryable, diesel::prelude::Selectable, diesel::prelude::Identifiable))]
+#[cfg_attr(
+    feature = "db",
+    derive(
+        diesel::prelude::Queryable,
+        diesel::prelude::Selectable,
+        diesel::prelude::Identifiable
+    )
+)]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::titles, check_for_backend(diesel::pg::Pg)))]
 pub struct Title {
     pub id: i64,

@@ -147,7 +147,9 @@ mod tests {
 
     #[test]
     fn accepts_a_postgres_url_and_hides_the_password() {
-        let url: DatabaseUrl = "postgres://app:secret@db.local:6543/streamlab".parse().unwrap();
+        let url: DatabaseUrl = "postgres://app:secret@db.local:6543/streamlab"
+            .parse()
+            .unwrap();
         assert_eq!(url.endpoint(), "db.local:6543");
         assert_eq!(url.database_name(), "streamlab");
         assert!(!format!("{url:?}").contains("secret"));
@@ -162,11 +164,17 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_a_postgres_url() {
-        assert!(matches!("nonsense".parse::<DatabaseUrl>(), Err(DatabaseUrlError::NotAUrl(_))));
+        assert!(matches!(
+            "nonsense".parse::<DatabaseUrl>(),
+            Err(DatabaseUrlError::NotAUrl(_))
+        ));
         assert!(matches!(
             "mysql://app@localhost/x".parse::<DatabaseUrl>(),
             Err(DatabaseUrlError::WrongScheme(scheme)) if scheme == "mysql"
         ));
-        assert!(matches!("postgres://app@localhost:5432".parse::<DatabaseUrl>(), Err(DatabaseUrlError::NoDatabase)));
+        assert!(matches!(
+            "postgres://app@localhost:5432".parse::<DatabaseUrl>(),
+            Err(DatabaseUrlError::NoDatabase)
+        ));
     }
 }

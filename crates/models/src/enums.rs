@@ -291,7 +291,13 @@ mod tests {
 
     #[test]
     fn json_uses_the_database_text() {
-        assert_eq!(serde_json::to_string(&AgeBand::From18To24).unwrap(), "\"18-24\"");
-        assert_eq!(serde_json::from_str::<Device>("\"tv\"").unwrap(), Device::Tv);
+        assert_eq!(
+            serde_json::to_string(&AgeBand::From18To24).unwrap(),
+            "\"18-24\""
+        );
+        assert_eq!(
+            serde_json::from_str::<Device>("\"tv\"").unwrap(),
+            Device::Tv
+        );
     }
 }

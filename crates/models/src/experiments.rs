@@ -7,7 +7,14 @@ use utoipa::ToSchema;
 use crate::enums::{ExperimentPhase, ExperimentStatus, Metric};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[cfg_attr(feature = "db", derive(diesel::prelude::Queryable, diesel::prelude::Selectable, diesel::prelude::Identifiable))]
+#[cfg_attr(
+    feature = "db",
+    derive(
+        diesel::prelude::Queryable,
+        diesel::prelude::Selectable,
+        diesel::prelude::Identifiable
+    )
+)]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::experiments, check_for_backend(diesel::pg::Pg)))]
 pub struct Experiment {
     pub id: i64,
@@ -85,7 +92,14 @@ pub struct ExperimentUpdateForm {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[cfg_attr(feature = "db", derive(diesel::prelude::Queryable, diesel::prelude::Selectable, diesel::prelude::Identifiable))]
+#[cfg_attr(
+    feature = "db",
+    derive(
+        diesel::prelude::Queryable,
+        diesel::prelude::Selectable,
+        diesel::prelude::Identifiable
+    )
+)]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::variants, check_for_backend(diesel::pg::Pg)))]
 pub struct Variant {
     pub id: i64,
@@ -139,7 +153,14 @@ pub struct VariantUpdateForm {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[cfg_attr(feature = "db", derive(diesel::prelude::Queryable, diesel::prelude::Selectable, diesel::prelude::Identifiable))]
+#[cfg_attr(
+    feature = "db",
+    derive(
+        diesel::prelude::Queryable,
+        diesel::prelude::Selectable,
+        diesel::prelude::Identifiable
+    )
+)]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::assignments, check_for_backend(diesel::pg::Pg)))]
 pub struct Assignment {
     pub id: i64,
@@ -154,7 +175,14 @@ pub struct Assignment {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[cfg_attr(feature = "db", derive(diesel::prelude::Queryable, diesel::prelude::Selectable, diesel::prelude::Identifiable))]
+#[cfg_attr(
+    feature = "db",
+    derive(
+        diesel::prelude::Queryable,
+        diesel::prelude::Selectable,
+        diesel::prelude::Identifiable
+    )
+)]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::analyses, check_for_backend(diesel::pg::Pg)))]
 pub struct Analysis {
     pub id: i64,

@@ -7,7 +7,14 @@ use utoipa::ToSchema;
 use crate::enums::{JobKind, JobStatus};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[cfg_attr(feature = "db", derive(diesel::prelude::Queryable, diesel::prelude::Selectable, diesel::prelude::Identifiable))]
+#[cfg_attr(
+    feature = "db",
+    derive(
+        diesel::prelude::Queryable,
+        diesel::prelude::Selectable,
+        diesel::prelude::Identifiable
+    )
+)]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::jobs, check_for_backend(diesel::pg::Pg)))]
 pub struct Job {
     pub id: i64,

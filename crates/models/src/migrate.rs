@@ -48,12 +48,20 @@ pub async fn run_pending_migrations_async(url: DatabaseUrl) -> Result<Vec<String
 
 /// Versions of every migration compiled into this binary, oldest first.
 pub fn embedded_versions() -> Vec<String> {
-    let migrations = diesel::migration::MigrationSource::<Pg>::migrations(&MIGRATIONS).unwrap_or_default();
-    migrations.iter().map(|migration| migration.name().version().to_string()).collect()
+    let migrations =
+        diesel::migration::MigrationSource::<Pg>::migrations(&MIGRATIONS).unwrap_or_default();
+    migrations
+        .iter()
+        .map(|migration| migration.name().version().to_string())
+        .collect()
 }
 
 fn lock(connection: &mut PgConnection, acquire: bool) -> Result<(), DbError> {
-    let function = if acquire { "pg_advisory_lock" } else { "pg_advisory_unlock" };
+    let function = if acquire {
+        "pg_advisory_lock"
+    } else {
+        "pg_advisory_unlock"
+    };
     let statement = diesel::sql_query(format!("SELECT {function}({MIGRATION_LOCK_KEY})"));
     diesel::RunQueryDsl::execute(statement, connection)?;
     Ok(())
@@ -80,9 +88,13 @@ pub async fn all_applied(
     if table_exists.is_empty() {
         return Ok(false);
     }
-    let applied: Vec<AppliedVersion> = diesel::sql_query("SELECT version FROM __diesel_schema_migrations")
-        .load(connection)
-        .await?;
-    let applied: std::collections::HashSet<String> = applied.into_iter().map(|row| row.version).collect();
-    Ok(embedded_versions().iter().all(|version| applied.contains(version)))
+    let applied: Vec<AppliedVersion> =
+        diesel::sql_query("SELECT version FROM __diesel_schema_migrations")
+            .load(connection)
+            .await?;
+    let applied: std::collections::HashSet<String> =
+        applied.into_iter().map(|row| row.version).collect();
+    Ok(embedded_versions()
+        .iter()
+        .all(|version| applied.contains(version)))
 }

@@ -7,7 +7,14 @@ use utoipa::ToSchema;
 use crate::enums::EffectScale;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[cfg_attr(feature = "db", derive(diesel::prelude::Queryable, diesel::prelude::Selectable, diesel::prelude::Identifiable))]
+#[cfg_attr(
+    feature = "db",
+    derive(
+        diesel::prelude::Queryable,
+        diesel::prelude::Selectable,
+        diesel::prelude::Identifiable
+    )
+)]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::scenarios, check_for_backend(diesel::pg::Pg)))]
 pub struct Scenario {
     pub id: i64,
@@ -33,7 +40,14 @@ pub struct ScenarioInsertForm {
 
 /// A planted truth: what `treatment` really does to `metric`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[cfg_attr(feature = "db", derive(diesel::prelude::Queryable, diesel::prelude::Selectable, diesel::prelude::Identifiable))]
+#[cfg_attr(
+    feature = "db",
+    derive(
+        diesel::prelude::Queryable,
+        diesel::prelude::Selectable,
+        diesel::prelude::Identifiable
+    )
+)]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::scenario_effects, check_for_backend(diesel::pg::Pg)))]
 pub struct ScenarioEffect {
     pub id: i64,

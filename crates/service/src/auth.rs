@@ -17,9 +17,16 @@ use crate::problem::Problem;
 use crate::settings::ServiceToken;
 
 fn bearer_token(request: &HttpRequest) -> Option<&str> {
-    let value = request.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let value = request
+        .headers()
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|token| !token.is_empty())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|token| !token.is_empty())
 }
 
 /// Present in a handler's arguments: the caller sent `Authorization: Bearer <SERVICE_TOKEN>`.
@@ -32,11 +39,17 @@ impl FromRequest for InternalCaller {
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
         let Some(expected) = request.app_data::<web::Data<ServiceToken>>() else {
-            return ready(Err(Problem::internal(&"the service token is not configured")));
+            return ready(Err(Problem::internal(
+                &"the service token is not configured",
+            )));
         };
         let outcome = match bearer_token(request) {
-            None => Err(unauthorized("this route needs the service token as a Bearer token")),
-            Some(token) if bool::from(token.as_bytes().ct_eq(expected.expose().as_bytes())) => Ok(InternalCaller),
+            None => Err(unauthorized(
+                "this route needs the service token as a Bearer token",
+            )),
+            Some(token) if bool::from(token.as_bytes().ct_eq(expected.expose().as_bytes())) => {
+                Ok(InternalCaller)
+            }
             Some(_) => Err(unauthorized("the service token is not valid")),
         };
         ready(outcome)
@@ -78,17 +91,24 @@ impl FromStr for ApiKeys {
 
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         let mut keys = Vec::new();
-        for (index, entry) in value.split(',').map(str::trim).filter(|entry| !entry.is_empty()).enumerate() {
+        for (index, entry) in value
+            .split(',')
+            .map(str::trim)
+            .filter(|entry| !entry.is_empty())
+            .enumerate()
+        {
             let position = index + 1;
             let (scope, hash) = entry
                 .split_once(':')
                 .ok_or_else(|| format!("entry {position} is not scope:sha256hex"))?;
-            let scope: ApiKeyScope = scope
-                .parse()
-                .map_err(|_| format!("entry {position} has scope '{scope}'; expected 'read' or 'admin'"))?;
-            let bytes = hex::decode(hash).map_err(|_| format!("entry {position}: the hash is not hexadecimal"))?;
-            let hash: [u8; 32] =
-                bytes.try_into().map_err(|_| format!("entry {position}: the hash is not 64 hex digits (SHA-256)"))?;
+            let scope: ApiKeyScope = scope.parse().map_err(|_| {
+                format!("entry {position} has scope '{scope}'; expected 'read' or 'admin'")
+            })?;
+            let bytes = hex::decode(hash)
+                .map_err(|_| format!("entry {position}: the hash is not hexadecimal"))?;
+            let hash: [u8; 32] = bytes.try_into().map_err(|_| {
+                format!("entry {position}: the hash is not 64 hex digits (SHA-256)")
+            })?;
             keys.push((scope, hash));
         }
         Ok(ApiKeys { keys })
@@ -103,9 +123,11 @@ fn api_key_scope(request: &HttpRequest) -> Result<ApiKeyScope, Problem> {
     let keys = request
         .app_data::<web::Data<ApiKeys>>()
         .ok_or_else(|| Problem::internal(&"API keys are not configured"))?;
-    let token = bearer_token(request)
-        .ok_or_else(|| unauthorized("this route needs an API key: send Authorization: Bearer <key>"))?;
-    keys.scope_of(token).ok_or_else(|| unauthorized("the API key is not valid"))
+    let token = bearer_token(request).ok_or_else(|| {
+        unauthorized("this route needs an API key: send Authorization: Bearer <key>")
+    })?;
+    keys.scope_of(token)
+        .ok_or_else(|| unauthorized("the API key is not valid"))
 }
 
 /// Present in a handler's arguments: the caller has an API key of any scope.
@@ -132,7 +154,10 @@ impl FromRequest for AdminAccess {
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(api_key_scope(request).and_then(|scope| match scope {
             ApiKeyScope::Admin => Ok(AdminAccess),
-            ApiKeyScope::Read => Err(Problem::new(StatusCode::FORBIDDEN, "this route needs an admin API key")),
+            ApiKeyScope::Read => Err(Problem::new(
+                StatusCode::FORBIDDEN,
+                "this route needs an admin API key",
+            )),
         }))
     }
 }
@@ -158,9 +183,21 @@ mod tests {
 
     #[test]
     fn malformed_entries_are_explained() {
-        assert_eq!("root:00".parse::<ApiKeys>().unwrap_err(), "entry 1 has scope 'root'; expected 'read' or 'admin'");
-        assert_eq!("read:zz".parse::<ApiKeys>().unwrap_err(), "entry 1: the hash is not hexadecimal");
-        assert_eq!("read:abcd".parse::<ApiKeys>().unwrap_err(), "entry 1: the hash is not 64 hex digits (SHA-256)");
-        assert_eq!("readonly".parse::<ApiKeys>().unwrap_err(), "entry 1 is not scope:sha256hex");
+        assert_eq!(
+            "root:00".parse::<ApiKeys>().unwrap_err(),
+            "entry 1 has scope 'root'; expected 'read' or 'admin'"
+        );
+        assert_eq!(
+            "read:zz".parse::<ApiKeys>().unwrap_err(),
+            "entry 1: the hash is not hexadecimal"
+        );
+        assert_eq!(
+            "read:abcd".parse::<ApiKeys>().unwrap_err(),
+            "entry 1: the hash is not 64 hex digits (SHA-256)"
+        );
+        assert_eq!(
+            "readonly".parse::<ApiKeys>().unwrap_err(),
+            "entry 1 is not scope:sha256hex"
+        );
     }
 }

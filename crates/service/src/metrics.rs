@@ -6,7 +6,9 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::web;
-use prometheus::{Encoder as _, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder as _, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+};
 
 /// One registry per running app (not a global), so that tests running several services in
 /// one process each see their own numbers.
@@ -23,24 +25,40 @@ pub struct MetricsError(#[from] prometheus::Error);
 
 impl HttpMetrics {
     pub fn new(service: &str) -> Result<HttpMetrics, MetricsError> {
-        let labels = [("service".to_owned(), service.to_owned())].into_iter().collect();
+        let labels = [("service".to_owned(), service.to_owned())]
+            .into_iter()
+            .collect();
         let registry = Registry::new_custom(None, Some(labels))?;
         let requests = IntCounterVec::new(
-            Opts::new("http_requests_total", "HTTP requests answered, by method, route and status."),
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests answered, by method, route and status.",
+            ),
             &["method", "route", "status"],
         )?;
         let duration = HistogramVec::new(
-            HistogramOpts::new("http_request_duration_seconds", "Time to answer an HTTP request, by method and route."),
+            HistogramOpts::new(
+                "http_request_duration_seconds",
+                "Time to answer an HTTP request, by method and route.",
+            ),
             &["method", "route"],
         )?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(duration.clone()))?;
-        Ok(HttpMetrics { registry, requests, duration })
+        Ok(HttpMetrics {
+            registry,
+            requests,
+            duration,
+        })
     }
 
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
-        self.requests.with_label_values(&[method, route, &status.to_string()]).inc();
-        self.duration.with_label_values(&[method, route]).observe(seconds);
+        self.requests
+            .with_label_values(&[method, route, &status.to_string()])
+            .inc();
+        self.duration
+            .with_label_values(&[method, route])
+            .observe(seconds);
     }
 
     /// The Prometheus text exposition format.
@@ -63,8 +81,16 @@ pub async fn record(
     let method = request.method().to_string();
     let response = next.call(request).await?;
     if let Some(metrics) = metrics {
-        let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
-        metrics.observe(&method, &route, response.status().as_u16(), started.elapsed().as_secs_f64());
+        let route = response
+            .request()
+            .match_pattern()
+            .unwrap_or_else(|| "unmatched".to_owned());
+        metrics.observe(
+            &method,
+            &route,
+            response.status().as_u16(),
+            started.elapsed().as_secs_f64(),
+        );
     }
     Ok(response)
 }
@@ -80,9 +106,13 @@ mod tests {
         metrics.observe("GET", "/health", 200, 0.004);
         let text = metrics.render();
         assert!(
-            text.contains(r#"http_requests_total{method="GET",route="/health",service="api",status="200"} 2"#),
+            text.contains(
+                r#"http_requests_total{method="GET",route="/health",status="200",service="api"} 2"#
+            ),
             "{text}"
         );
-        assert!(text.contains(r#"http_request_duration_seconds_count{method="GET",route="/health",service="api"} 2"#));
+        assert!(text.contains(
+            r#"http_request_duration_seconds_count{method="GET",route="/health",service="api"} 2"#
+        ));
     }
 }

@@ -19,7 +19,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> FieldError {
-        FieldError { field: field.into(), message: message.into() }
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -97,13 +100,19 @@ impl Problem {
             [only] => format!("{}: {}", only.field, only.message),
             many => format!("{} fields are invalid", many.len()),
         };
-        Problem { errors, ..Problem::new(StatusCode::UNPROCESSABLE_ENTITY, detail) }
+        Problem {
+            errors,
+            ..Problem::new(StatusCode::UNPROCESSABLE_ENTITY, detail)
+        }
     }
 
     /// A failure that is ours, not the caller's: the cause goes to the log, not to the client.
     pub fn internal(cause: &dyn std::fmt::Display) -> Problem {
         tracing::error!(%cause, "internal error");
-        Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "an internal error occurred; it has been logged")
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "an internal error occurred; it has been logged",
+        )
     }
 
     pub fn status_code(&self) -> StatusCode {
@@ -124,7 +133,10 @@ impl ResponseError for Problem {
 
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
-        response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_CONTENT_TYPE)));
+        response.insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(PROBLEM_CONTENT_TYPE),
+        ));
         if self.status == 401 {
             response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
         }
@@ -154,13 +166,15 @@ impl From<diesel::result::Error> for Problem {
             Error::DatabaseError(kind, info) => {
                 let constraint = info.constraint_name().unwrap_or("a constraint");
                 match kind {
-                    DatabaseErrorKind::UniqueViolation => {
-                        Problem::conflict(format!("a record with the same value already exists ({constraint})"))
+                    DatabaseErrorKind::UniqueViolation => Problem::conflict(format!(
+                        "a record with the same value already exists ({constraint})"
+                    )),
+                    DatabaseErrorKind::ForeignKeyViolation => {
+                        Problem::validation(vec![FieldError::new(
+                            info.column_name().unwrap_or(constraint),
+                            "refers to a record that does not exist",
+                        )])
                     }
-                    DatabaseErrorKind::ForeignKeyViolation => Problem::validation(vec![FieldError::new(
-                        info.column_name().unwrap_or(constraint),
-                        "refers to a record that does not exist",
-                    )]),
                     DatabaseErrorKind::CheckViolation | DatabaseErrorKind::NotNullViolation => {
                         Problem::validation(vec![FieldError::new(
                             info.column_name().unwrap_or(constraint),
@@ -189,7 +203,10 @@ mod tests {
 
     #[test]
     fn serialises_to_the_architecture_contract() {
-        let problem = Problem::validation(vec![FieldError::new("variants[0].trials", "must be >= successes")]);
+        let problem = Problem::validation(vec![FieldError::new(
+            "variants[0].trials",
+            "must be >= successes",
+        )]);
         let json = serde_json::to_value(&problem).unwrap();
         assert_eq!(
             json,
@@ -214,6 +231,9 @@ mod tests {
     fn response_has_the_problem_content_type() {
         let response = Problem::conflict("taken").error_response();
         assert_eq!(response.status(), StatusCode::CONFLICT);
-        assert_eq!(response.headers().get(header::CONTENT_TYPE).unwrap(), PROBLEM_CONTENT_TYPE);
+        assert_eq!(
+            response.headers().get(header::CONTENT_TYPE).unwrap(),
+            PROBLEM_CONTENT_TYPE
+        );
     }
 }

@@ -22,7 +22,7 @@ use crate::health::{self, ServiceInfo};
 use crate::json::DEFAULT_BODY_LIMIT;
 use crate::metrics::{self, HttpMetrics, MetricsError};
 use crate::problem::{PROBLEM_CONTENT_TYPE, Problem};
-use crate::settings::CommonSettings;
+use crate::settings::{CommonSettings, ServiceToken};
 
 /// A service's own routes (and the app data they need), registered on each worker's app.
 pub type Routes = Arc<dyn Fn(&mut ServiceConfig) + Send + Sync>;
@@ -73,13 +73,24 @@ pub async fn start(
     let applied = run_pending_migrations_async(settings.database.url.clone()).await?;
     tracing::info!(service = info.name, applied = applied.len(), versions = ?applied, "migrations applied");
     let pool = build_pool(&settings.database)?;
-    let listener = TcpListener::bind(settings.listen_addr).map_err(|source| StartError::Listen {
-        addr: settings.listen_addr,
-        variable: settings.listen_addr_variable,
-        source,
-    })?;
-    let port = listener.local_addr().map(|addr| addr.port()).unwrap_or_default();
-    let server = serve(listener, info, pool, openapi, routes)?;
+    let listener =
+        TcpListener::bind(settings.listen_addr).map_err(|source| StartError::Listen {
+            addr: settings.listen_addr,
+            variable: settings.listen_addr_variable,
+            source,
+        })?;
+    let port = listener
+        .local_addr()
+        .map(|addr| addr.port())
+        .unwrap_or_default();
+    let server = serve(
+        listener,
+        info,
+        pool,
+        settings.service_token.clone(),
+        openapi,
+        routes,
+    )?;
     tracing::info!(service = info.name, port, "listening");
     Ok(RunningService { port, server })
 }
@@ -106,10 +117,18 @@ pub fn base_openapi(info: ServiceInfo, description: &str) -> OpenApi {
     document.info.version = info.version.to_owned();
     document.info.description = Some(description.to_owned());
     let components = document.components.get_or_insert_with(Default::default);
-    for (name, format) in [(API_KEY_SCHEME, "API key"), (SERVICE_TOKEN_SCHEME, "SERVICE_TOKEN")] {
+    for (name, format) in [
+        (API_KEY_SCHEME, "API key"),
+        (SERVICE_TOKEN_SCHEME, "SERVICE_TOKEN"),
+    ] {
         components.add_security_scheme(
             name,
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format(format).build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format(format)
+                    .build(),
+            ),
         );
     }
     document
@@ -119,6 +138,7 @@ fn serve(
     listener: TcpListener,
     info: ServiceInfo,
     pool: Pool,
+    service_token: ServiceToken,
     openapi: OpenApi,
     routes: Routes,
 ) -> Result<Server, StartError> {
@@ -131,9 +151,16 @@ fn serve(
             .app_data(web::Data::new(info))
             .app_data(web::Data::new(pool.clone()))
             .app_data(web::Data::new(metrics.clone()))
+            .app_data(web::Data::new(service_token.clone()))
             .app_data(web::PayloadConfig::new(DEFAULT_BODY_LIMIT))
-            .app_data(web::PathConfig::default().error_handler(|error, _| Problem::not_found(error.to_string()).into()))
-            .app_data(web::QueryConfig::default().error_handler(|error, _| Problem::bad_request(error.to_string()).into()))
+            .app_data(
+                web::PathConfig::default()
+                    .error_handler(|error, _| Problem::not_found(error.to_string()).into()),
+            )
+            .app_data(
+                web::QueryConfig::default()
+                    .error_handler(|error, _| Problem::bad_request(error.to_string()).into()),
+            )
             .into_utoipa_app()
             .service(health::health)
             .service(health::ready)
@@ -158,7 +185,11 @@ fn serve(
 }
 
 async fn no_route(request: HttpRequest) -> Result<actix_web::HttpResponse, Problem> {
-    Err(Problem::not_found(format!("no route matches {} {}", request.method(), request.path())))
+    Err(Problem::not_found(format!(
+        "no route matches {} {}",
+        request.method(),
+        request.path()
+    )))
 }
 
 /// Every error answer leaves as problem+json, whichever layer produced it (actix's own 404,
@@ -169,9 +200,15 @@ fn render_as_problem<B: MessageBody + 'static>(
     let already_problem = response
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|value| value.as_bytes().starts_with(PROBLEM_CONTENT_TYPE.as_bytes()));
+        .is_some_and(|value| {
+            value
+                .as_bytes()
+                .starts_with(PROBLEM_CONTENT_TYPE.as_bytes())
+        });
     if already_problem {
-        return Ok(ErrorHandlerResponse::Response(response.map_into_left_body()));
+        return Ok(ErrorHandlerResponse::Response(
+            response.map_into_left_body(),
+        ));
     }
     let status = response.status();
     let detail = match response.response().error() {
@@ -186,7 +223,9 @@ fn render_as_problem<B: MessageBody + 'static>(
     let mut replacement = Problem::new(status, detail).error_response();
     for (name, value) in original.headers() {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
-            replacement.headers_mut().insert(name.clone(), value.clone());
+            replacement
+                .headers_mut()
+                .insert(name.clone(), value.clone());
         }
     }
     Ok(ErrorHandlerResponse::Response(

@@ -30,12 +30,21 @@ impl Env {
     pub fn from_process() -> Env {
         // A missing .env is normal; a broken one is reported when a variable is then missing.
         let _ = dotenvy::dotenv();
-        Env { vars: std::env::vars().collect() }
+        Env {
+            vars: std::env::vars().collect(),
+        }
     }
 
     /// An environment made of exactly these pairs: for tests.
-    pub fn from_pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Env {
-        Env { vars: pairs.into_iter().map(|(key, value)| (key.into(), value.into())).collect() }
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Env {
+        Env {
+            vars: pairs
+                .into_iter()
+                .map(|(key, value)| (key.into(), value.into()))
+                .collect(),
+        }
     }
 
     /// Sets one variable, replacing any value it had.
@@ -44,7 +53,10 @@ impl Env {
     }
 
     fn raw(&self, name: &str) -> Option<&str> {
-        self.vars.get(name).map(String::as_str).filter(|value| !value.trim().is_empty())
+        self.vars
+            .get(name)
+            .map(String::as_str)
+            .filter(|value| !value.trim().is_empty())
     }
 
     pub fn required<T>(&self, name: &str) -> Result<T, SettingsError>
@@ -52,7 +64,9 @@ impl Env {
         T: FromStr,
         T::Err: fmt::Display,
     {
-        self.optional(name)?.ok_or_else(|| SettingsError::Missing { name: name.to_owned() })
+        self.optional(name)?.ok_or_else(|| SettingsError::Missing {
+            name: name.to_owned(),
+        })
     }
 
     pub fn optional<T>(&self, name: &str) -> Result<Option<T>, SettingsError>
@@ -62,10 +76,13 @@ impl Env {
     {
         self.raw(name)
             .map(|value| {
-                value.trim().parse::<T>().map_err(|error| SettingsError::Malformed {
-                    name: name.to_owned(),
-                    reason: error.to_string(),
-                })
+                value
+                    .trim()
+                    .parse::<T>()
+                    .map_err(|error| SettingsError::Malformed {
+                        name: name.to_owned(),
+                        reason: error.to_string(),
+                    })
             })
             .transpose()
     }
@@ -80,7 +97,10 @@ impl Env {
 
     /// A duration given in whole milliseconds.
     pub fn millis_or(&self, name: &str, default: Duration) -> Result<Duration, SettingsError> {
-        Ok(self.optional::<u64>(name)?.map(Duration::from_millis).unwrap_or(default))
+        Ok(self
+            .optional::<u64>(name)?
+            .map(Duration::from_millis)
+            .unwrap_or(default))
     }
 }
 
@@ -143,7 +163,11 @@ pub struct CommonSettings {
 
 impl CommonSettings {
     /// Reads the common settings; `addr_variable` is the service's own (`API_ADDR`, ...).
-    pub fn from_env(env: &Env, addr_variable: &'static str, default_addr: SocketAddr) -> Result<Self, SettingsError> {
+    pub fn from_env(
+        env: &Env,
+        addr_variable: &'static str,
+        default_addr: SocketAddr,
+    ) -> Result<Self, SettingsError> {
         Ok(CommonSettings {
             listen_addr: env.or(addr_variable, default_addr)?,
             listen_addr_variable: addr_variable,
@@ -159,7 +183,10 @@ pub fn pool_settings(env: &Env) -> Result<PoolSettings, SettingsError> {
     let url: DatabaseUrl = env.required("DATABASE_URL")?;
     let max_size: usize = env.or("DB_POOL_SIZE", 10)?;
     if max_size == 0 {
-        return Err(SettingsError::Malformed { name: "DB_POOL_SIZE".to_owned(), reason: "must be at least 1".to_owned() });
+        return Err(SettingsError::Malformed {
+            name: "DB_POOL_SIZE".to_owned(),
+            reason: "must be at least 1".to_owned(),
+        });
     }
     Ok(PoolSettings {
         url,
@@ -182,7 +209,9 @@ mod tests {
 
     #[test]
     fn defaults_fill_what_is_unset() {
-        let settings = CommonSettings::from_env(&base(), "API_ADDR", "127.0.0.1:8000".parse().unwrap()).unwrap();
+        let settings =
+            CommonSettings::from_env(&base(), "API_ADDR", "127.0.0.1:8000".parse().unwrap())
+                .unwrap();
         assert_eq!(settings.listen_addr, "127.0.0.1:8000".parse().unwrap());
         assert_eq!(settings.database.max_size, 10);
         assert_eq!(settings.database.statement_timeout, Duration::from_secs(30));
@@ -192,7 +221,8 @@ mod tests {
     #[test]
     fn a_missing_variable_is_named() {
         let env = Env::from_pairs([("SERVICE_TOKEN", "0123456789abcdef0123")]);
-        let error = CommonSettings::from_env(&env, "API_ADDR", "127.0.0.1:8000".parse().unwrap()).unwrap_err();
+        let error = CommonSettings::from_env(&env, "API_ADDR", "127.0.0.1:8000".parse().unwrap())
+            .unwrap_err();
         assert_eq!(error.to_string(), "setting DATABASE_URL is missing");
     }
 
@@ -200,12 +230,17 @@ mod tests {
     fn a_malformed_variable_is_named_with_the_reason() {
         let mut env = base();
         env.set("API_ADDR", "localhost-8000");
-        let error = CommonSettings::from_env(&env, "API_ADDR", "127.0.0.1:8000".parse().unwrap()).unwrap_err();
-        assert!(matches!(&error, SettingsError::Malformed { name, .. } if name == "API_ADDR"), "{error}");
+        let error = CommonSettings::from_env(&env, "API_ADDR", "127.0.0.1:8000".parse().unwrap())
+            .unwrap_err();
+        assert!(
+            matches!(&error, SettingsError::Malformed { name, .. } if name == "API_ADDR"),
+            "{error}"
+        );
 
         let mut env = base();
         env.set("DATABASE_URL", "mysql://x@y/z");
-        let error = CommonSettings::from_env(&env, "API_ADDR", "127.0.0.1:8000".parse().unwrap()).unwrap_err();
+        let error = CommonSettings::from_env(&env, "API_ADDR", "127.0.0.1:8000".parse().unwrap())
+            .unwrap_err();
         assert_eq!(
             error.to_string(),
             "setting DATABASE_URL is malformed: has scheme 'mysql'; expected postgres:// or postgresql://"
@@ -213,14 +248,21 @@ mod tests {
 
         let mut env = base();
         env.set("SERVICE_TOKEN", "short");
-        let error = CommonSettings::from_env(&env, "API_ADDR", "127.0.0.1:8000".parse().unwrap()).unwrap_err();
-        assert_eq!(error.to_string(), "setting SERVICE_TOKEN is malformed: must be at least 16 characters long");
+        let error = CommonSettings::from_env(&env, "API_ADDR", "127.0.0.1:8000".parse().unwrap())
+            .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "setting SERVICE_TOKEN is malformed: must be at least 16 characters long"
+        );
     }
 
     #[test]
     fn blank_counts_as_unset() {
         let mut env = base();
         env.set("LOG_FORMAT", "  ");
-        assert_eq!(env.or("LOG_FORMAT", LogFormat::Json).unwrap(), LogFormat::Json);
+        assert_eq!(
+            env.or("LOG_FORMAT", LogFormat::Json).unwrap(),
+            LogFormat::Json
+        );
     }
 }

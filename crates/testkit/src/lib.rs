@@ -1,1 +1,95 @@
+//! The test harness.
+//!
+//! - `TestDatabase`: a fresh database per test, cloned from a migrated template (or empty),
+//!   dropped when the test ends.
+//! - `spawn_app::<S>()`: service `S` started in-process on a random port against its own
+//!   fresh database, as zero2prod does.
+//! - `Platform::start()`: all four services as real processes (the dev-profile binaries),
+//!   talking to each other over HTTP, for system tests.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod database;
+pub mod process;
+
+use std::time::Duration;
+
+use service::binary::{Service, ServiceSettings};
+use service::settings::Env;
+use sha2::{Digest, Sha256};
+
+pub use database::TestDatabase;
+pub use process::{Platform, ServiceProcess};
+
+pub const SERVICE_TOKEN: &str = "test-service-token-0123456789";
+pub const ADMIN_KEY: &str = "test-admin-key-0123456789";
+pub const READ_KEY: &str = "test-read-key-0123456789";
+
+/// The settings every service gets in tests, for a database; listeners on random ports.
+pub fn service_env(database_url: &str) -> Vec<(String, String)> {
+    let hash = |key: &str| hex::encode(Sha256::digest(key.as_bytes()));
+    [
+        ("DATABASE_URL", database_url.to_owned()),
+        ("SERVICE_TOKEN", SERVICE_TOKEN.to_owned()),
+        (
+            "API_KEYS",
+            format!("admin:{},read:{}", hash(ADMIN_KEY), hash(READ_KEY)),
+        ),
+        ("API_ADDR", "127.0.0.1:0".to_owned()),
+        ("DS_ADDR", "127.0.0.1:0".to_owned()),
+        ("MAILER_ADDR", "127.0.0.1:0".to_owned()),
+        ("ETL_ADDR", "127.0.0.1:0".to_owned()),
+        ("DB_POOL_SIZE", "4".to_owned()),
+        ("DB_ACQUIRE_TIMEOUT_MS", "1000".to_owned()),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_owned(), value))
+    .collect()
+}
+
+/// A service running in this test process.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`
+    pub address: String,
+    pub database: TestDatabase,
+    pub http: reqwest::Client,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str, bearer: Option<&str>) -> reqwest::Response {
+        let mut request = self.http.get(self.url(path));
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("send the request")
+    }
+}
+
+/// Starts service `S` in-process against a fresh migrated database.
+pub async fn spawn_app<S: Service>() -> TestApp {
+    spawn_app_with::<S>(TestDatabase::migrated(), &[]).await
+}
+
+/// Starts service `S` in-process against `database`, with settings overridden by `extra`.
+pub async fn spawn_app_with<S: Service>(database: TestDatabase, extra: &[(&str, &str)]) -> TestApp {
+    let mut env = Env::from_pairs(service_env(database.url().as_str()));
+    for (name, value) in extra {
+        env.set(*name, *value);
+    }
+    let settings = S::Settings::from_env(&env).expect("test settings are valid");
+    let running = S::start(&settings).await.expect("the service starts");
+    let address = format!("http://127.0.0.1:{}", running.port);
+    tokio::spawn(running.run_until_stopped());
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("build an HTTP client");
+    TestApp {
+        address,
+        database,
+        http,
+    }
+}

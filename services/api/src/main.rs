@@ -13,8 +13,5 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    service::binary::run("api", cli.healthcheck, |settings: api::Settings| async move {
-        api::start(&settings).await?.run_until_stopped().await?;
-        Ok::<_, anyhow::Error>(())
-    })
+    service::binary::run::<api::Api>(cli.healthcheck)
 }

@@ -23,7 +23,10 @@ const MAX_MONTHLY_PRICE_CENTS: i32 = 100_000;
     )
 )]
 #[get("/plans")]
-pub async fn list_plans(_: ReadAccess, pool: web::Data<models::db::Pool>) -> Result<web::Json<Vec<Plan>>, Problem> {
+pub async fn list_plans(
+    _: ReadAccess,
+    pool: web::Data<models::db::Pool>,
+) -> Result<web::Json<Vec<Plan>>, Problem> {
     let mut connection = connection(&pool).await?;
     let rows = plans::table
         .order((plans::monthly_price_cents, plans::id))
@@ -76,7 +79,11 @@ fn validate(form: PlanInsertForm) -> Result<PlanInsertForm, Problem> {
             format!("must be between 0 and {MAX_MONTHLY_PRICE_CENTS}"),
         ));
     }
-    if errors.is_empty() { Ok(PlanInsertForm { name, ..form }) } else { Err(Problem::validation(errors)) }
+    if errors.is_empty() {
+        Ok(PlanInsertForm { name, ..form })
+    } else {
+        Err(Problem::validation(errors))
+    }
 }
 
 #[cfg(test)]
@@ -85,14 +92,26 @@ mod tests {
 
     #[test]
     fn names_every_field_at_fault() {
-        let problem = validate(PlanInsertForm { name: "  ".to_owned(), monthly_price_cents: -1 }).unwrap_err();
-        let fields: Vec<_> = problem.errors.iter().map(|error| error.field.as_str()).collect();
+        let problem = validate(PlanInsertForm {
+            name: "  ".to_owned(),
+            monthly_price_cents: -1,
+        })
+        .unwrap_err();
+        let fields: Vec<_> = problem
+            .errors
+            .iter()
+            .map(|error| error.field.as_str())
+            .collect();
         assert_eq!(fields, ["name", "monthly_price_cents"]);
     }
 
     #[test]
     fn trims_the_name() {
-        let form = validate(PlanInsertForm { name: " Ultra ".to_owned(), monthly_price_cents: 1299 }).unwrap();
+        let form = validate(PlanInsertForm {
+            name: " Ultra ".to_owned(),
+            monthly_price_cents: 1299,
+        })
+        .unwrap();
         assert_eq!(form.name, "Ultra");
     }
 }

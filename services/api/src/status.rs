@@ -38,7 +38,11 @@ pub async fn platform_status(
     }))
     .await;
     web::Json(PlatformStatus {
-        api: HealthStatus { status: "ok".to_owned(), service: info.name.to_owned(), version: info.version.to_owned() },
+        api: HealthStatus {
+            status: "ok".to_owned(),
+            service: info.name.to_owned(),
+            version: info.version.to_owned(),
+        },
         peers: answers,
     })
 }

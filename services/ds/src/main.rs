@@ -13,8 +13,5 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    service::binary::run("ds", cli.healthcheck, |settings: ds::Settings| async move {
-        ds::start(&settings).await?.run_until_stopped().await?;
-        Ok::<_, anyhow::Error>(())
-    })
+    service::binary::run::<ds::Ds>(cli.healthcheck)
 }

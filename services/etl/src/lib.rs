@@ -2,13 +2,11 @@
 
 use std::sync::Arc;
 
-use service::binary::ServiceSettings;
+use service::binary::{Service, ServiceSettings};
 use service::health::ServiceInfo;
 use service::server::{self, Routes, RunningService, StartError};
 use service::settings::{CommonSettings, Env, SettingsError};
 use utoipa::openapi::OpenApi;
-
-pub const INFO: ServiceInfo = ServiceInfo { name: "etl", version: env!("CARGO_PKG_VERSION") };
 
 const DESCRIPTION: &str = "Internal API of the etl service: generation, import and export jobs. Every route but the operations ones needs the service token (Bearer).";
 
@@ -19,7 +17,9 @@ pub struct Settings {
 
 impl ServiceSettings for Settings {
     fn from_env(env: &Env) -> Result<Self, SettingsError> {
-        Ok(Settings { common: CommonSettings::from_env(env, "ETL_ADDR", ([127, 0, 0, 1], 8003).into())? })
+        Ok(Settings {
+            common: CommonSettings::from_env(env, "ETL_ADDR", ([127, 0, 0, 1], 8003).into())?,
+        })
     }
 
     fn common(&self) -> &CommonSettings {
@@ -27,14 +27,30 @@ impl ServiceSettings for Settings {
     }
 }
 
-/// Starts the etl service: migrations, pool, listener. Serve with `run_until_stopped`.
-pub async fn start(settings: &Settings) -> Result<RunningService, StartError> {
-    server::start(&settings.common, INFO, server::base_openapi(INFO, DESCRIPTION), routes()).await
+/// The etl service.
+pub struct Etl;
+
+impl Service for Etl {
+    const INFO: ServiceInfo = ServiceInfo {
+        name: "etl",
+        version: env!("CARGO_PKG_VERSION"),
+    };
+    type Settings = Settings;
+
+    async fn start(settings: &Settings) -> Result<RunningService, StartError> {
+        server::start(
+            &settings.common,
+            Self::INFO,
+            server::base_openapi(Self::INFO, DESCRIPTION),
+            routes(),
+        )
+        .await
+    }
 }
 
 /// The OpenAPI document the etl service serves.
 pub fn openapi() -> OpenApi {
-    server::openapi_document(server::base_openapi(INFO, DESCRIPTION), &routes())
+    server::openapi_document(server::base_openapi(Etl::INFO, DESCRIPTION), &routes())
 }
 
 fn routes() -> Routes {

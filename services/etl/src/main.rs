@@ -26,10 +26,7 @@ enum Command {
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Migrate => migrate(),
-        Command::Serve { healthcheck } => service::binary::run("etl", healthcheck, |settings: etl::Settings| async move {
-            etl::start(&settings).await?.run_until_stopped().await?;
-            Ok::<_, anyhow::Error>(())
-        }),
+        Command::Serve { healthcheck } => service::binary::run::<etl::Etl>(healthcheck),
     }
 }
 
@@ -43,7 +40,11 @@ fn migrate() -> ExitCode {
     };
     match models::migrate::run_pending_migrations(&database.url) {
         Ok(applied) => {
-            println!("etl migrate: {} migration(s) applied to {}", applied.len(), database.url.endpoint());
+            println!(
+                "etl migrate: {} migration(s) applied to {}",
+                applied.len(),
+                database.url.endpoint()
+            );
             for version in applied {
                 println!("  {version}");
             }

@@ -13,8 +13,5 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    service::binary::run("mailer", cli.healthcheck, |settings: mailer::Settings| async move {
-        mailer::start(&settings).await?.run_until_stopped().await?;
-        Ok::<_, anyhow::Error>(())
-    })
+    service::binary::run::<mailer::Mailer>(cli.healthcheck)
 }

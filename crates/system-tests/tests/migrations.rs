@@ -1,0 +1,224 @@
+//! The migration runner: concurrent runners on one empty database, readiness, and the
+//! data model's constraints matching the Rust enums.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use diesel::RunQueryDsl as _;
+use models::enums::*;
+use models::migrate::{embedded_versions, run_pending_migrations};
+use testkit::TestDatabase;
+
+#[derive(diesel::QueryableByName)]
+struct Text {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    value: String,
+}
+
+#[test]
+fn concurrent_runners_on_an_empty_database_apply_each_migration_once() {
+    let database = TestDatabase::empty();
+    let runners: Vec<_> = (0..6)
+        .map(|_| {
+            let url = database.url().clone();
+            std::thread::spawn(move || run_pending_migrations(&url))
+        })
+        .collect();
+    let applied: Vec<Vec<String>> = runners
+        .into_iter()
+        .map(|runner| runner.join().unwrap().unwrap())
+        .collect();
+
+    let expected = embedded_versions();
+    assert_eq!(expected.len(), 5);
+    let mut all: Vec<String> = applied.iter().flatten().cloned().collect();
+    all.sort();
+    assert_eq!(
+        all, expected,
+        "every migration applied exactly once across the runners"
+    );
+    assert_eq!(
+        applied
+            .iter()
+            .filter(|versions| !versions.is_empty())
+            .count(),
+        1,
+        "one runner did the work"
+    );
+
+    let mut connection = database.connect();
+    let recorded: Vec<Text> = diesel::sql_query(
+        "SELECT version AS value FROM __diesel_schema_migrations ORDER BY version",
+    )
+    .load(&mut connection)
+    .unwrap();
+    assert_eq!(
+        recorded
+            .into_iter()
+            .map(|row| row.value)
+            .collect::<Vec<_>>(),
+        expected
+    );
+
+    // And again: nothing left to do.
+    assert!(run_pending_migrations(database.url()).unwrap().is_empty());
+}
+
+#[test]
+fn the_seed_rows_are_the_original_systems() {
+    let database = TestDatabase::migrated();
+    let mut connection = database.connect();
+    let plans: Vec<Text> = diesel::sql_query(
+        "SELECT id || ':' || name || ':' || monthly_price_cents AS value FROM plans ORDER BY id",
+    )
+    .load(&mut connection)
+    .unwrap();
+    let plans: Vec<String> = plans.into_iter().map(|row| row.value).collect();
+    assert_eq!(
+        plans,
+        [
+            "1:Student:500",
+            "2:Family:1000",
+            "3:Basic:700",
+            "4:Premium:900"
+        ]
+    );
+    let segments: Vec<Text> =
+        diesel::sql_query("SELECT id || ':' || name AS value FROM segments ORDER BY id")
+            .load(&mut connection)
+            .unwrap();
+    let segments: Vec<String> = segments.into_iter().map(|row| row.value).collect();
+    assert_eq!(
+        segments,
+        [
+            "1:Lost Cause",
+            "2:Vulnerable Customers",
+            "3:Free Riders",
+            "4:Star Customers"
+        ]
+    );
+    // A new row after the seeded ids gets the next id, not a duplicate.
+    let next: Vec<Text> = diesel::sql_query("INSERT INTO plans (name, monthly_price_cents) VALUES ('Ultra', 1299) RETURNING id::text AS value")
+        .load(&mut connection)
+        .unwrap();
+    assert_eq!(next[0].value, "5");
+}
+
+/// The values a CHECK constraint on `table.column` allows, as its definition lists them.
+fn allowed_values(connection: &mut diesel::PgConnection, table: &str, column: &str) -> Vec<String> {
+    let definitions: Vec<Text> = diesel::sql_query(
+        "SELECT pg_get_constraintdef(c.oid) AS value FROM pg_constraint c
+         JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)
+         WHERE c.contype = 'c' AND c.conrelid = $1::regclass AND a.attname = $2 AND array_length(c.conkey, 1) = 1",
+    )
+    .bind::<diesel::sql_types::Text, _>(table)
+    .bind::<diesel::sql_types::Text, _>(column)
+    .load(connection)
+    .unwrap();
+    let definition = definitions
+        .into_iter()
+        .map(|row| row.value)
+        .find(|text| text.contains("ANY"))
+        .unwrap();
+    definition
+        .split('\'')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect()
+}
+
+fn texts<T: std::fmt::Display>(values: &[T]) -> Vec<String> {
+    values.iter().map(ToString::to_string).collect()
+}
+
+#[test]
+fn check_constraints_allow_exactly_the_enum_values() {
+    let database = TestDatabase::migrated();
+    let mut connection = database.connect();
+    let cases: Vec<(&str, &str, Vec<String>)> = vec![
+        ("jobs", "kind", texts(JobKind::ALL)),
+        ("jobs", "status", texts(JobStatus::ALL)),
+        ("customers", "age_band", texts(AgeBand::ALL)),
+        ("customers", "device", texts(Device::ALL)),
+        (
+            "customers",
+            "acquisition_channel",
+            texts(AcquisitionChannel::ALL),
+        ),
+        ("subscriptions", "status", texts(SubscriptionStatus::ALL)),
+        ("watch_sessions", "like_status", texts(LikeStatus::ALL)),
+        ("conversions", "kind", texts(ConversionKind::ALL)),
+        ("conversions", "source", texts(ConversionSource::ALL)),
+        (
+            "segmentation_rule_sets",
+            "scheme",
+            texts(SegmentationScheme::ALL),
+        ),
+        (
+            "segmentation_runs",
+            "status",
+            texts(SegmentationRunStatus::ALL),
+        ),
+        ("message_templates", "kind", texts(TemplateKind::ALL)),
+        ("experiments", "status", texts(ExperimentStatus::ALL)),
+        ("experiments", "phase", texts(ExperimentPhase::ALL)),
+        ("experiments", "goal_metric", texts(Metric::ALL)),
+        ("messages", "status", texts(MessageStatus::ALL)),
+        ("message_events", "kind", texts(MessageEventKind::ALL)),
+        ("suppressions", "reason", texts(SuppressionReason::ALL)),
+        ("scenario_effects", "scale", texts(EffectScale::ALL)),
+    ];
+    for (table, column, expected) in cases {
+        assert_eq!(
+            allowed_values(&mut connection, table, column),
+            expected,
+            "{table}.{column}"
+        );
+    }
+}
+
+#[test]
+fn every_foreign_key_has_an_index() {
+    let database = TestDatabase::migrated();
+    let mut connection = database.connect();
+    let unindexed: Vec<Text> = diesel::sql_query(
+        "SELECT c.conrelid::regclass || '.' || a.attname AS value
+         FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+         WHERE c.contype = 'f' AND NOT EXISTS (
+             SELECT 1 FROM pg_index i WHERE i.indrelid = c.conrelid AND i.indkey[0] = c.conkey[1])
+         ORDER BY 1",
+    )
+    .load(&mut connection)
+    .unwrap();
+    assert_eq!(
+        unindexed
+            .into_iter()
+            .map(|row| row.value)
+            .collect::<Vec<_>>(),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn constraints_reject_values_outside_their_domain() {
+    let database = TestDatabase::migrated();
+    let mut connection = database.connect();
+    for statement in [
+        "INSERT INTO plans (name, monthly_price_cents) VALUES ('Negative', -1)",
+        "INSERT INTO customers (first_name, last_name, email) VALUES ('A', 'B', 'Mixed@Case.com')",
+        "INSERT INTO experiments (name, holdout_fraction) VALUES ('x', 1.5)",
+        "INSERT INTO jobs (kind, progress) VALUES ('import', 2)",
+        "INSERT INTO jobs (kind, status) VALUES ('import', 'running')",
+    ] {
+        let outcome = diesel::sql_query(statement).execute(&mut connection);
+        assert!(
+            matches!(
+                outcome,
+                Err(diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::CheckViolation,
+                    _
+                ))
+            ),
+            "{statement}: {outcome:?}"
+        );
+    }
+}

@@ -1,0 +1,183 @@
+//! The real binaries as processes: the whole platform over HTTP, replicas starting together,
+//! and start-up failures that must read as one clear line.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use testkit::process::free_port;
+use testkit::{Platform, READ_KEY, ServiceProcess, TestDatabase, service_env};
+
+#[tokio::test]
+async fn the_whole_platform_starts_and_the_api_reaches_every_peer() {
+    let platform = Platform::start().await;
+    let http = reqwest::Client::new();
+
+    let status: serde_json::Value = http
+        .get(format!("{}/api/v1/status", platform.api.url))
+        .bearer_auth(READ_KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let peers = status["peers"].as_array().unwrap();
+    let names: Vec<&str> = peers
+        .iter()
+        .map(|peer| peer["service"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["ds", "mailer", "etl"]);
+    for peer in peers {
+        assert_eq!(peer["ready"], true, "{peer}");
+        assert_eq!(peer["version"], "0.1.0");
+    }
+
+    // A peer that goes down is reported as such, not as an api failure.
+    drop(platform.ds);
+    let status: serde_json::Value = http
+        .get(format!("{}/api/v1/status", platform.api.url))
+        .bearer_auth(READ_KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["peers"][0]["ready"], false);
+    assert!(
+        status["peers"][0]["problem"]
+            .as_str()
+            .unwrap()
+            .contains("unreachable"),
+        "{status}"
+    );
+    assert_eq!(status["peers"][1]["ready"], true);
+}
+
+#[tokio::test]
+async fn two_api_replicas_started_together_on_an_empty_database_both_come_up() {
+    let database = TestDatabase::empty();
+    let mut base = service_env(database.url().as_str());
+    base.push(("LOG_FORMAT".to_owned(), "json".to_owned()));
+    let mut replicas: Vec<ServiceProcess> = (0..2)
+        .map(|_| {
+            let port = free_port();
+            let mut env = base.clone();
+            env.push(("API_ADDR".to_owned(), format!("127.0.0.1:{port}")));
+            ServiceProcess::spawn("api", &[], &env, port)
+        })
+        .collect();
+    for replica in &mut replicas {
+        replica.wait_ready(Duration::from_secs(30)).await.unwrap();
+    }
+    let applied: Vec<u64> = replicas
+        .iter()
+        .map(|replica| {
+            let log = replica.log();
+            let line = log
+                .lines()
+                .find(|line| line.contains("migrations applied"))
+                .expect("a migrations line");
+            let event: serde_json::Value = serde_json::from_str(line).unwrap();
+            event["applied"].as_u64().unwrap()
+        })
+        .collect();
+    let mut sorted = applied.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        [0, 5],
+        "one replica migrated, the other found nothing to do: {applied:?}"
+    );
+}
+
+fn start_failure(name: &str, args: &[&str], env: Vec<(String, String)>) -> (Option<i32>, String) {
+    let mut process = ServiceProcess::spawn(name, args, &env, 0);
+    let code = process.wait_exit(Duration::from_secs(20));
+    (code, process.log())
+}
+
+#[test]
+fn a_malformed_database_url_is_one_line_naming_the_variable() {
+    let mut env = service_env("postgres://x@127.0.0.1:1/db");
+    env.retain(|(name, _)| name != "DATABASE_URL");
+    env.push((
+        "DATABASE_URL".to_owned(),
+        "localhost:5432/streamlab".to_owned(),
+    ));
+    let (code, output) = start_failure("ds", &[], env);
+    assert_eq!(code, Some(2));
+    assert_eq!(
+        output.trim(),
+        "ds: setting DATABASE_URL is malformed: has scheme 'localhost'; expected postgres:// or postgresql://"
+    );
+}
+
+#[test]
+fn an_unreachable_database_is_one_line_naming_host_and_port() {
+    let port = free_port();
+    let env = service_env(&format!("postgres://streamlab@127.0.0.1:{port}/streamlab"));
+    let (code, output) = start_failure("mailer", &[], env);
+    assert_eq!(code, Some(1));
+    let last = output.trim().lines().last().unwrap();
+    assert!(
+        last.starts_with(&format!(
+            "mailer: cannot connect to the database at 127.0.0.1:{port}: "
+        )),
+        "{output}"
+    );
+    assert!(!output.contains("panicked"), "{output}");
+}
+
+#[tokio::test]
+async fn a_port_in_use_is_one_line_naming_the_address() {
+    let database = TestDatabase::migrated();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    let mut env = service_env(database.url().as_str());
+    env.push(("ETL_ADDR".to_owned(), addr.to_string()));
+    let (code, output) = start_failure("etl", &["serve"], env);
+    assert_eq!(code, Some(1));
+    let last = output.trim().lines().last().unwrap();
+    assert_eq!(
+        last,
+        format!(
+            "etl: cannot listen on {addr} (from ETL_ADDR): Address already in use (os error 98)"
+        )
+    );
+}
+
+#[test]
+fn etl_migrate_applies_then_finds_nothing_to_do() {
+    let database = TestDatabase::empty();
+    let env = service_env(database.url().as_str());
+    let (code, output) = start_failure("etl", &["migrate"], env.clone());
+    assert_eq!(code, Some(0), "{output}");
+    assert!(
+        output.starts_with("etl migrate: 5 migration(s) applied"),
+        "{output}"
+    );
+    let (code, output) = start_failure("etl", &["migrate"], env);
+    assert_eq!(code, Some(0));
+    assert!(
+        output.starts_with("etl migrate: 0 migration(s) applied"),
+        "{output}"
+    );
+}
+
+#[tokio::test]
+async fn healthcheck_flag_probes_the_running_service() {
+    let platform = Platform::start().await;
+    let port = platform.api.url.rsplit(':').next().unwrap().to_owned();
+    let mut env = service_env(platform.database.url().as_str());
+    env.push(("API_ADDR".to_owned(), format!("0.0.0.0:{port}")));
+    let (code, _) = start_failure("api", &["--healthcheck"], env.clone());
+    assert_eq!(code, Some(0));
+    env.push(("API_ADDR".to_owned(), format!("127.0.0.1:{}", free_port())));
+    let (code, output) = start_failure("api", &["--healthcheck"], env);
+    assert_eq!(code, Some(1));
+    assert!(
+        output.starts_with("api: unhealthy: cannot connect to 127.0.0.1:"),
+        "{output}"
+    );
+}

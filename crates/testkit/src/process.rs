@@ -1,0 +1,175 @@
+//! Services as real processes: the binaries the workspace build produced, started with
+//! their own environment and log file, stopped (SIGKILL) when dropped.
+
+use std::fs::File;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::TestDatabase;
+
+/// Where the dev-profile binaries are: beside the test executable's `deps/` folder.
+/// `cargo test --workspace` (and nextest) build them, since each service has tests.
+pub fn binary(name: &str) -> PathBuf {
+    let test_executable = std::env::current_exe().expect("the test executable's path");
+    let profile_dir = test_executable
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>/deps");
+    let path = profile_dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: build the workspace binaries first (cargo build --workspace)",
+        path.display()
+    );
+    path
+}
+
+/// A free loopback port (bound and released: another process could take it first, rarely).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// One running service process.
+pub struct ServiceProcess {
+    pub name: String,
+    /// `http://127.0.0.1:PORT`
+    pub url: String,
+    pub log_path: PathBuf,
+    child: Child,
+}
+
+impl ServiceProcess {
+    /// Starts `binary args...` with exactly `env` (plus PATH), in an empty working folder so
+    /// that no `.env` of the checkout leaks in; output goes to a log file.
+    pub fn spawn(name: &str, args: &[&str], env: &[(String, String)], port: u16) -> ServiceProcess {
+        let folder = std::env::temp_dir()
+            .join("streamlab-tests")
+            .join(uuid::Uuid::new_v4().simple().to_string());
+        std::fs::create_dir_all(&folder).expect("create the process folder");
+        let log_path = folder.join(format!("{name}.log"));
+        let log = File::create(&log_path).expect("create the log file");
+        let child = Command::new(binary(name))
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(
+                env.iter()
+                    .map(|(key, value)| (key.as_str(), value.as_str())),
+            )
+            .current_dir(&folder)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("clone the log handle"))
+            .stderr(log)
+            .spawn()
+            .expect("start the service binary");
+        ServiceProcess {
+            name: name.to_owned(),
+            url: format!("http://127.0.0.1:{port}"),
+            log_path,
+            child,
+        }
+    }
+
+    /// Polls `/ready` until it answers 200; fails with the log if the process exits or
+    /// `timeout` passes.
+    pub async fn wait_ready(&mut self, timeout: Duration) -> Result<(), String> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(2))
+            .build()
+            .map_err(|e| e.to_string())?;
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(format!(
+                    "{} exited with {status}:\n{}",
+                    self.name,
+                    self.log()
+                ));
+            }
+            if let Ok(response) = http.get(format!("{}/ready", self.url)).send().await
+                && response.status() == 200
+            {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "{} not ready after {timeout:?}:\n{}",
+                    self.name,
+                    self.log()
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits for the process to exit by itself and returns its exit code.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<i32> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+}
+
+impl Drop for ServiceProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The whole platform: api, ds, mailer and etl as processes on one fresh database.
+pub struct Platform {
+    pub api: ServiceProcess,
+    pub ds: ServiceProcess,
+    pub mailer: ServiceProcess,
+    pub etl: ServiceProcess,
+    pub database: TestDatabase,
+}
+
+impl Platform {
+    /// Starts the four services (migrated from an empty database by the services
+    /// themselves) and waits until each is ready.
+    pub async fn start() -> Platform {
+        let database = TestDatabase::empty();
+        let ports = [free_port(), free_port(), free_port(), free_port()];
+        let mut env = crate::service_env(database.url().as_str());
+        env.retain(|(name, _)| !name.ends_with("_ADDR"));
+        for (service, port) in ["API", "DS", "MAILER", "ETL"].iter().zip(ports) {
+            env.push((format!("{service}_ADDR"), format!("127.0.0.1:{port}")));
+            env.push((format!("{service}_URL"), format!("http://127.0.0.1:{port}")));
+        }
+        env.push(("LOG_FORMAT".to_owned(), "json".to_owned()));
+        let mut platform = Platform {
+            api: ServiceProcess::spawn("api", &[], &env, ports[0]),
+            ds: ServiceProcess::spawn("ds", &[], &env, ports[1]),
+            mailer: ServiceProcess::spawn("mailer", &[], &env, ports[2]),
+            etl: ServiceProcess::spawn("etl", &["serve"], &env, ports[3]),
+            database,
+        };
+        for process in [
+            &mut platform.api,
+            &mut platform.ds,
+            &mut platform.mailer,
+            &mut platform.etl,
+        ] {
+            if let Err(problem) = process.wait_ready(Duration::from_secs(30)).await {
+                panic!("{problem}");
+            }
+        }
+        platform
+    }
+}
