@@ -1,28 +1,99 @@
-//! What a service binary's `main` does: read settings, answer `--healthcheck`, set up
-//! logging, start, serve until SIGTERM. Failures are one clear line and a non-zero exit.
+//! What a service is, and what its binary's `main` does: read settings, answer
+//! `--healthcheck`, set up logging, start, serve until SIGTERM. Failures are one clear line
+//! and a non-zero exit, never a panic.
 
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 
+use clap::Parser;
+use utoipa::openapi::OpenApi;
+
 use crate::health::ServiceInfo;
-use crate::server::{RunningService, StartError};
+use crate::server::{self, Routes, RunningService, StartError};
 use crate::settings::{CommonSettings, Env, SettingsError};
 use crate::{healthcheck, telemetry};
 
+/// Where a service listens unless told otherwise, and the variable that tells it.
+#[derive(Debug, Clone, Copy)]
+pub struct Listen {
+    pub variable: &'static str,
+    pub default: SocketAddr,
+}
+
+impl Listen {
+    /// Listens on loopback `port` unless `variable` says otherwise.
+    pub const fn loopback(variable: &'static str, port: u16) -> Listen {
+        Listen {
+            variable,
+            default: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port),
+        }
+    }
+}
+
 /// A service's typed settings.
 pub trait ServiceSettings: Sized {
-    fn from_env(env: &Env) -> Result<Self, SettingsError>;
+    fn from_env(env: &Env, listen: Listen) -> Result<Self, SettingsError>;
     fn common(&self) -> &CommonSettings;
 }
 
-/// What a service is: its name, its settings and how it starts. The binaries and the test
-/// harness start every service the same way through this.
+/// A service that needs only the common settings.
+impl ServiceSettings for CommonSettings {
+    fn from_env(env: &Env, listen: Listen) -> Result<Self, SettingsError> {
+        CommonSettings::from_env(env, listen.variable, listen.default)
+    }
+
+    fn common(&self) -> &CommonSettings {
+        self
+    }
+}
+
+/// What a service is: its name, where it listens, its settings and routes. The binaries and
+/// the test harness start every service through this.
 pub trait Service {
     const INFO: ServiceInfo;
+    const LISTEN: Listen;
+    /// The OpenAPI document's description.
+    const DESCRIPTION: &'static str;
     type Settings: ServiceSettings + Send + 'static;
 
+    /// The service's own routes and the app data they need; without settings, the routes
+    /// only (to build the OpenAPI document).
+    fn routes(settings: Option<&Self::Settings>) -> Routes;
+
     /// Migrations, pool, listener; serve the result with `run_until_stopped`.
-    fn start(settings: &Self::Settings)
-    -> impl Future<Output = Result<RunningService, StartError>>;
+    fn start(
+        settings: &Self::Settings,
+    ) -> impl Future<Output = Result<RunningService, StartError>> {
+        server::start(
+            settings.common(),
+            Self::INFO,
+            Self::openapi_base(),
+            Self::routes(Some(settings)),
+        )
+    }
+
+    /// The OpenAPI document the service serves.
+    fn openapi() -> OpenApi {
+        server::openapi_document(Self::openapi_base(), &Self::routes(None))
+    }
+
+    fn openapi_base() -> OpenApi {
+        server::base_openapi(Self::INFO, Self::DESCRIPTION)
+    }
+}
+
+/// The command line of a service binary.
+#[derive(Debug, Parser)]
+pub struct Cli {
+    /// Ask the running service's /health and exit 0 if it answers (for container health checks).
+    #[arg(long)]
+    pub healthcheck: bool,
+}
+
+/// A service binary's whole `main`.
+pub fn main<S: Service>() -> ExitCode {
+    let cli = Cli::parse();
+    run::<S>(cli.healthcheck)
 }
 
 /// Exit status for settings that are missing or malformed.
@@ -32,7 +103,7 @@ const EXIT_BAD_SETTINGS: u8 = 2;
 /// `healthcheck` probes a running instance instead.
 pub fn run<S: Service>(healthcheck: bool) -> ExitCode {
     let service = S::INFO.name;
-    let settings = match S::Settings::from_env(&Env::from_process()) {
+    let settings = match S::Settings::from_env(&Env::from_process(), S::LISTEN) {
         Ok(settings) => settings,
         Err(error) => {
             eprintln!("{service}: {error}");

@@ -47,6 +47,8 @@ pub enum StartError {
     },
     #[error(transparent)]
     Metrics(#[from] MetricsError),
+    #[error("cannot start the HTTP server: {0}")]
+    Serve(std::io::Error),
 }
 
 /// A service listening on its port, not yet serving until awaited (or spawned).
@@ -144,7 +146,6 @@ fn serve(
 ) -> Result<Server, StartError> {
     let metrics = HttpMetrics::new(info.name)?;
     let document = openapi_document(openapi, &routes);
-    let addr = listener.local_addr().ok();
     let server = HttpServer::new(move || {
         let routes = routes.clone();
         App::new()
@@ -174,11 +175,7 @@ fn serve(
             .wrap(TracingLogger::default())
     })
     .listen(listener)
-    .map_err(|source| StartError::Listen {
-        addr: addr.unwrap_or_else(|| ([0, 0, 0, 0], 0).into()),
-        variable: "listener",
-        source,
-    })?
+    .map_err(StartError::Serve)?
     .shutdown_timeout(10)
     .run();
     Ok(server)

@@ -7,20 +7,23 @@ use std::time::Duration;
 use testkit::process::free_port;
 use testkit::{Platform, READ_KEY, ServiceProcess, TestDatabase, service_env};
 
+async fn platform_status(http: &reqwest::Client, api_url: &str) -> serde_json::Value {
+    let response = http
+        .get(format!("{api_url}/api/v1/status"))
+        .bearer_auth(READ_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
 #[tokio::test]
 async fn the_whole_platform_starts_and_the_api_reaches_every_peer() {
     let platform = Platform::start().await;
     let http = reqwest::Client::new();
 
-    let status: serde_json::Value = http
-        .get(format!("{}/api/v1/status", platform.api.url))
-        .bearer_auth(READ_KEY)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let status = platform_status(&http, &platform.api.url).await;
     let peers = status["peers"].as_array().unwrap();
     let names: Vec<&str> = peers
         .iter()
@@ -34,15 +37,7 @@ async fn the_whole_platform_starts_and_the_api_reaches_every_peer() {
 
     // A peer that goes down is reported as such, not as an api failure.
     drop(platform.ds);
-    let status: serde_json::Value = http
-        .get(format!("{}/api/v1/status", platform.api.url))
-        .bearer_auth(READ_KEY)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let status = platform_status(&http, &platform.api.url).await;
     assert_eq!(status["peers"][0]["ready"], false);
     assert!(
         status["peers"][0]["problem"]

@@ -79,7 +79,7 @@ pub async fn spawn_app_with<S: Service>(database: TestDatabase, extra: &[(&str, 
     for (name, value) in extra {
         env.set(*name, *value);
     }
-    let settings = S::Settings::from_env(&env).expect("test settings are valid");
+    let settings = S::Settings::from_env(&env, S::LISTEN).expect("test settings are valid");
     let running = S::start(&settings).await.expect("the service starts");
     let address = format!("http://127.0.0.1:{}", running.port);
     tokio::spawn(running.run_until_stopped());

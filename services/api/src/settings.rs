@@ -1,7 +1,7 @@
 //! The api's settings.
 
 use service::auth::ApiKeys;
-use service::binary::ServiceSettings;
+use service::binary::{Listen, ServiceSettings};
 use service::settings::{CommonSettings, Env, SettingsError};
 use url::Url;
 
@@ -16,9 +16,9 @@ pub struct Settings {
 }
 
 impl ServiceSettings for Settings {
-    fn from_env(env: &Env) -> Result<Self, SettingsError> {
+    fn from_env(env: &Env, listen: Listen) -> Result<Self, SettingsError> {
         Ok(Settings {
-            common: CommonSettings::from_env(env, "API_ADDR", ([127, 0, 0, 1], 8000).into())?,
+            common: CommonSettings::from_env(env, listen.variable, listen.default)?,
             api_keys: env.or("API_KEYS", ApiKeys::default())?,
             ds_url: peer_url(env, "DS_URL", "http://127.0.0.1:8001/")?,
             mailer_url: peer_url(env, "MAILER_URL", "http://127.0.0.1:8002/")?,

@@ -4,9 +4,11 @@
 
 use std::path::Path;
 
+use service::binary::Service as _;
+
 #[test]
 fn openapi_document_matches_the_snapshot() {
-    let document = serde_json::to_string_pretty(&api::openapi()).unwrap() + "\n";
+    let document = serde_json::to_string_pretty(&api::Api::openapi()).unwrap() + "\n";
     let snapshot = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/openapi.json");
     if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
         std::fs::write(&snapshot, &document).unwrap();

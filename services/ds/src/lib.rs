@@ -2,30 +2,10 @@
 
 use std::sync::Arc;
 
-use service::binary::{Service, ServiceSettings};
+use service::binary::{Listen, Service};
 use service::health::ServiceInfo;
-use service::server::{self, Routes, RunningService, StartError};
-use service::settings::{CommonSettings, Env, SettingsError};
-use utoipa::openapi::OpenApi;
-
-const DESCRIPTION: &str = "Internal API of the data-science service: segmentation, experiment analysis and monitoring jobs. Every route but the operations ones needs the service token (Bearer).";
-
-#[derive(Debug, Clone)]
-pub struct Settings {
-    pub common: CommonSettings,
-}
-
-impl ServiceSettings for Settings {
-    fn from_env(env: &Env) -> Result<Self, SettingsError> {
-        Ok(Settings {
-            common: CommonSettings::from_env(env, "DS_ADDR", ([127, 0, 0, 1], 8001).into())?,
-        })
-    }
-
-    fn common(&self) -> &CommonSettings {
-        &self.common
-    }
-}
+use service::server::Routes;
+use service::settings::CommonSettings;
 
 /// The ds service.
 pub struct Ds;
@@ -35,26 +15,13 @@ impl Service for Ds {
         name: "ds",
         version: env!("CARGO_PKG_VERSION"),
     };
-    type Settings = Settings;
+    const LISTEN: Listen = Listen::loopback("DS_ADDR", 8001);
+    const DESCRIPTION: &'static str = "Internal API of the data-science service: segmentation, experiment analysis and monitoring jobs. Every route but the operations ones needs the service token (Bearer).";
+    type Settings = CommonSettings;
 
-    async fn start(settings: &Settings) -> Result<RunningService, StartError> {
-        server::start(
-            &settings.common,
-            Self::INFO,
-            server::base_openapi(Self::INFO, DESCRIPTION),
-            routes(),
-        )
-        .await
+    fn routes(_: Option<&CommonSettings>) -> Routes {
+        Arc::new(|config| {
+            config.service(service::jobs::get_job);
+        })
     }
-}
-
-/// The OpenAPI document the ds service serves.
-pub fn openapi() -> OpenApi {
-    server::openapi_document(server::base_openapi(Ds::INFO, DESCRIPTION), &routes())
-}
-
-fn routes() -> Routes {
-    Arc::new(|config| {
-        config.service(service::jobs::get_job);
-    })
 }
