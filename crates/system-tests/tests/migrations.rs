@@ -222,3 +222,35 @@ fn constraints_reject_values_outside_their_domain() {
         );
     }
 }
+
+#[tokio::test]
+async fn pooled_connections_carry_the_statement_timeout() {
+    // Both diesel's and diesel-async's RunQueryDsl are in scope here: name the async one.
+    use diesel_async::RunQueryDsl as AsyncRun;
+
+    #[derive(diesel::QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        statement_timeout: String,
+    }
+
+    let database = TestDatabase::migrated();
+    let pool = models::db::build_pool(&models::db::PoolSettings {
+        url: database.url().clone(),
+        max_size: 2,
+        acquire_timeout: std::time::Duration::from_secs(2),
+        statement_timeout: std::time::Duration::from_millis(1234),
+    })
+    .unwrap();
+    let mut connection = pool.get().await.unwrap();
+    let setting: Setting =
+        AsyncRun::get_result(diesel::sql_query("SHOW statement_timeout"), &mut connection)
+            .await
+            .unwrap();
+    assert_eq!(setting.statement_timeout, "1234ms");
+    let slow = AsyncRun::execute(diesel::sql_query("SELECT pg_sleep(2)"), &mut connection).await;
+    assert!(
+        format!("{slow:?}").contains("statement timeout"),
+        "{slow:?}"
+    );
+}

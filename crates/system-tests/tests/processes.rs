@@ -176,3 +176,20 @@ async fn healthcheck_flag_probes_the_running_service() {
         "{output}"
     );
 }
+
+#[tokio::test]
+async fn sigterm_stops_a_service_gracefully() {
+    let mut platform = Platform::start().await;
+    platform.mailer.terminate();
+    assert_eq!(
+        platform.mailer.wait_exit(Duration::from_secs(15)),
+        Some(0),
+        "{}",
+        platform.mailer.log()
+    );
+    assert!(
+        platform.mailer.log().contains("graceful shutdown"),
+        "{}",
+        platform.mailer.log()
+    );
+}

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use crate::TestDatabase;
 
 /// Where the dev-profile binaries are: beside the test executable's `deps/` folder.
-/// `cargo test --workspace` (and nextest) build them, since each service has tests.
+/// `scripts/test` builds them first; by hand, run `cargo build --workspace --bins` before
+/// `cargo nextest run`, or these tests run stale binaries.
 pub fn binary(name: &str) -> PathBuf {
     let test_executable = std::env::current_exe().expect("the test executable's path");
     let profile_dir = test_executable
@@ -20,7 +21,7 @@ pub fn binary(name: &str) -> PathBuf {
     let path = profile_dir.join(name);
     assert!(
         path.exists(),
-        "{} is missing: build the workspace binaries first (cargo build --workspace)",
+        "{} is missing: build the workspace binaries first (cargo build --workspace --bins)",
         path.display()
     );
     path
@@ -117,6 +118,18 @@ impl ServiceProcess {
             std::thread::sleep(Duration::from_millis(50));
         }
         None
+    }
+
+    /// Sends SIGTERM, as an orchestrator stopping the service would.
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        assert!(
+            status.is_ok_and(|status| status.success()),
+            "kill -TERM {}",
+            self.child.id()
+        );
     }
 
     pub fn log(&self) -> String {
