@@ -169,6 +169,7 @@ fn serve(
             .configure(move |config| routes(config))
             .into_app()
             .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", document.clone()))
+            .route("/docs", web::get().to(redirect_to_docs))
             .default_service(web::to(no_route))
             .wrap(ErrorHandlers::new().default_handler(render_as_problem))
             .wrap(from_fn(metrics::record))
@@ -179,6 +180,12 @@ fn serve(
     .shutdown_timeout(10)
     .run();
     Ok(server)
+}
+
+async fn redirect_to_docs() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::PermanentRedirect()
+        .insert_header((header::LOCATION, "/docs/"))
+        .finish()
 }
 
 async fn no_route(request: HttpRequest) -> Result<actix_web::HttpResponse, Problem> {

@@ -51,9 +51,21 @@ async fn check_operations_routes<S: Service>() {
         "bearer"
     );
 
+    let no_slash = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let redirect = no_slash.get(app.url("/docs")).send().await.unwrap();
+    assert_eq!(redirect.status(), 308);
+    assert_eq!(redirect.headers()["location"], "/docs/");
+
     let docs = app.get("/docs/", None).await;
     assert_eq!(docs.status(), 200);
     assert!(docs.text().await.unwrap().contains("swagger-ui"));
+    // Served from the binary itself: Swagger UI works with no internet.
+    let bundle = app.get("/docs/swagger-ui-bundle.js", None).await;
+    assert_eq!(bundle.status(), 200);
+    assert!(bundle.bytes().await.unwrap().len() > 100_000);
 
     let unknown = app.get("/no/such/route", None).await;
     assert_eq!(unknown.status(), 404);
