@@ -163,7 +163,9 @@ impl Platform {
         env.retain(|(name, _)| !name.ends_with("_ADDR"));
         for (service, port) in ["API", "DS", "MAILER", "ETL"].iter().zip(ports) {
             env.push((format!("{service}_ADDR"), format!("127.0.0.1:{port}")));
-            env.push((format!("{service}_URL"), format!("http://127.0.0.1:{port}")));
+            if *service != "API" {
+                env.push((format!("{service}_URL"), format!("http://127.0.0.1:{port}")));
+            }
         }
         env.push(("LOG_FORMAT".to_owned(), "json".to_owned()));
         let mut platform = Platform {
