@@ -193,3 +193,50 @@ async fn sigterm_stops_a_service_gracefully() {
         platform.mailer.log()
     );
 }
+
+#[test]
+fn etl_generate_then_export_through_the_binary() {
+    let database = TestDatabase::migrated();
+    let env = service_env(database.url().as_str());
+    let (code, output) = start_failure(
+        "etl",
+        &["generate", "--customers", "250", "--seed", "4"],
+        env.clone(),
+    );
+    assert_eq!(code, Some(0), "{output}");
+    let customers_line = output
+        .lines()
+        .find(|line| line.starts_with("customers"))
+        .unwrap();
+    assert_eq!(
+        customers_line.split_whitespace().nth(1),
+        Some("250"),
+        "{output}"
+    );
+
+    let (code, output) = start_failure("etl", &["generate", "--customers", "10"], env.clone());
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        output.trim(),
+        "etl: the database already holds customers or titles; run with --reset to replace all data"
+    );
+
+    let (code, output) = start_failure("etl", &["export", "customers"], env.clone());
+    assert_eq!(code, Some(0));
+    assert_eq!(output.lines().count(), 251, "a header and 250 customers");
+    assert!(output.starts_with("id,external_id,first_name,"));
+
+    let (code, output) = start_failure("etl", &["export", "passwords"], env.clone());
+    assert_eq!(code, Some(2));
+    assert!(
+        output.starts_with("etl: unknown table 'passwords'; exportable tables: plans, customers,"),
+        "{output}"
+    );
+
+    let (code, output) = start_failure("etl", &["generate", "--customers", "0", "--reset"], env);
+    assert_eq!(code, Some(2));
+    assert_eq!(
+        output.trim(),
+        "etl: scenario setting customers must be at least 1"
+    );
+}

@@ -1,5 +1,8 @@
 //! Migrations, synthetic data generation, CSV import and export.
 
+pub mod export;
+pub mod generate;
+
 use std::sync::Arc;
 
 use service::binary::{Listen, Service};

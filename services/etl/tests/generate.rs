@@ -1,0 +1,224 @@
+//! `etl generate` and `etl export` against real databases.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use diesel::RunQueryDsl as _;
+use etl::generate::{GenerateError, Scenario, generate};
+use testkit::TestDatabase;
+
+fn scenario(customers: u64, seed: u64) -> Scenario {
+    let mut scenario = Scenario::with_overrides(None).unwrap();
+    scenario.customers = customers;
+    scenario.seed = seed;
+    scenario
+}
+
+fn export_all(database: &TestDatabase) -> Vec<(String, Vec<u8>)> {
+    [
+        "customers",
+        "titles",
+        "subscriptions",
+        "watch_sessions",
+        "events",
+        "feature_exposures",
+        "conversions",
+        "scenarios",
+        "scenario_effects",
+    ]
+    .into_iter()
+    .map(|table| {
+        let mut csv = Vec::new();
+        etl::export::export(database.url(), table, &mut csv).unwrap();
+        (table.to_owned(), csv)
+    })
+    .collect()
+}
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    count: i64,
+}
+
+fn count(database: &TestDatabase, sql: &str) -> i64 {
+    diesel::sql_query(sql)
+        .get_result::<Count>(&mut database.connect())
+        .unwrap()
+        .count
+}
+
+#[test]
+fn the_same_seed_exports_the_same_files() {
+    let (first, second, other) = (
+        TestDatabase::migrated(),
+        TestDatabase::migrated(),
+        TestDatabase::migrated(),
+    );
+    let summary = generate(first.url(), scenario(400, 11), false, false).unwrap();
+    generate(second.url(), scenario(400, 11), false, false).unwrap();
+    generate(other.url(), scenario(400, 12), false, false).unwrap();
+
+    let tables: Vec<&str> = summary.tables.iter().map(|table| table.table).collect();
+    assert_eq!(
+        tables,
+        [
+            "titles",
+            "customers",
+            "subscriptions",
+            "watch_sessions",
+            "events",
+            "feature_exposures",
+            "conversions"
+        ]
+    );
+    assert_eq!(summary.tables[1].rows, 400);
+    assert!(
+        summary.tables[3].rows > 400,
+        "sessions: {}",
+        summary.tables[3].rows
+    );
+
+    let (first, second, other) = (export_all(&first), export_all(&second), export_all(&other));
+    for ((table, a), (_, b)) in first.iter().zip(&second) {
+        assert!(
+            a == b,
+            "{table} differs between two runs with the same seed"
+        );
+    }
+    assert!(
+        first[0].1 != other[0].1,
+        "another seed gives other customers"
+    );
+    let customers = String::from_utf8(first[0].1.clone()).unwrap();
+    assert!(
+        customers.starts_with("id,external_id,first_name,last_name,email,"),
+        "{customers}"
+    );
+    assert_eq!(customers.lines().count(), 401);
+}
+
+#[test]
+fn a_database_with_data_is_refused_unless_reset() {
+    let database = TestDatabase::migrated();
+    generate(database.url(), scenario(50, 1), false, false).unwrap();
+    let before = export_all(&database);
+
+    let refused = generate(database.url(), scenario(80, 2), false, false).unwrap_err();
+    assert!(matches!(refused, GenerateError::NotEmpty(_)), "{refused}");
+    assert!(
+        export_all(&database) == before,
+        "a refused run changed nothing"
+    );
+
+    generate(database.url(), scenario(80, 2), true, false).unwrap();
+    assert_eq!(
+        count(&database, "SELECT count(*) AS count FROM customers"),
+        80
+    );
+    assert_eq!(
+        count(&database, "SELECT count(*) AS count FROM scenarios"),
+        1
+    );
+    assert_eq!(
+        count(&database, "SELECT count(*) AS count FROM plans"),
+        4,
+        "reference rows stay"
+    );
+}
+
+#[test]
+fn a_failure_half_way_leaves_the_database_as_it_was() {
+    let database = TestDatabase::migrated();
+    // Without the Premium plan the subscriptions fail their foreign key, after titles and
+    // customers were already copied.
+    diesel::sql_query("DELETE FROM plans WHERE id = 4")
+        .execute(&mut database.connect())
+        .unwrap();
+    let error = generate(database.url(), scenario(300, 3), false, false).unwrap_err();
+    assert!(
+        error.to_string().contains("subscriptions_plan_id_fkey"),
+        "{error}"
+    );
+    assert_eq!(
+        count(&database, "SELECT count(*) AS count FROM customers"),
+        0
+    );
+    assert_eq!(count(&database, "SELECT count(*) AS count FROM titles"), 0);
+    assert_eq!(
+        count(&database, "SELECT count(*) AS count FROM scenarios"),
+        0
+    );
+}
+
+#[test]
+fn ids_continue_after_the_load_and_the_truth_is_recorded() {
+    let database = TestDatabase::migrated();
+    let scenario = scenario(120, 5);
+    let summary = generate(database.url(), scenario.clone(), false, false).unwrap();
+    let mut connection = database.connect();
+    diesel::sql_query("INSERT INTO customers (first_name, last_name, email) VALUES ('New', 'Person', 'new@example.com')")
+        .execute(&mut connection)
+        .unwrap();
+    assert_eq!(
+        count(&database, "SELECT max(id) AS count FROM customers"),
+        121
+    );
+    let sessions = summary.tables[3].rows as i64;
+    diesel::sql_query("INSERT INTO watch_sessions (customer_id, title_id, started_at, minutes) VALUES (1, 1, now(), 5)")
+        .execute(&mut connection)
+        .unwrap();
+    assert_eq!(
+        count(&database, "SELECT max(id) AS count FROM watch_sessions"),
+        sessions + 1
+    );
+
+    #[derive(diesel::QueryableByName, Debug, PartialEq)]
+    struct Effect {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        treatment: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        metric: String,
+        #[diesel(sql_type = diesel::sql_types::Double)]
+        true_effect: f64,
+    }
+    let effects: Vec<Effect> = diesel::sql_query(
+        "SELECT treatment, metric, true_effect FROM scenario_effects ORDER BY id",
+    )
+    .load(&mut connection)
+    .unwrap();
+    assert_eq!(effects.len(), 3);
+    assert_eq!(effects[0].treatment, "stream_with_friends");
+    assert_eq!(effects[0].metric, "watch_sessions_per_month");
+    assert_eq!(
+        effects[0].true_effect,
+        scenario.stream_with_friends.watch_time_effect
+    );
+    assert_eq!(
+        effects[2].true_effect,
+        scenario.subscriber_perks.churn_effect
+    );
+}
+
+#[test]
+fn exposures_follow_the_regional_rollout() {
+    let database = TestDatabase::migrated();
+    let scenario = scenario(1500, 9);
+    generate(database.url(), scenario.clone(), false, false).unwrap();
+    // Every exposure is in a rollout region, on the rollout date, for a customer subscribed then.
+    let misplaced = count(
+        &database,
+        "SELECT count(*) AS count FROM feature_exposures e JOIN customers c ON c.id = e.customer_id
+         WHERE (e.feature = 'stream_with_friends' AND (c.region NOT IN ('West', 'Scotland', 'Ontario', 'Bavaria') OR e.exposed_at <> '2026-01-15'))
+            OR (e.feature = 'subscriber_perks' AND (c.region NOT IN ('South', 'England', 'Quebec', 'Berlin') OR e.exposed_at <> '2026-04-01'))
+            OR NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.customer_id = e.customer_id
+                           AND s.started_at <= e.exposed_at AND (s.ended_at IS NULL OR s.ended_at > e.exposed_at))",
+    );
+    assert_eq!(misplaced, 0);
+    assert!(count(&database, "SELECT count(*) AS count FROM feature_exposures") > 50);
+    // Only exposed customers have programme events, none before their exposure.
+    let stray = count(
+        &database,
+        "SELECT count(*) AS count FROM events v WHERE NOT EXISTS (
+             SELECT 1 FROM feature_exposures e WHERE e.customer_id = v.customer_id AND e.exposed_at <= v.occurred_at)",
+    );
+    assert_eq!(stray, 0);
+}
