@@ -49,6 +49,8 @@ pub struct Title {
     /// From 0 to 10.
     pub rating: Option<f64>,
     pub created_at: DateTime<Utc>,
+    /// The title's id in the system the data came from, if any.
+    pub external_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -60,4 +62,5 @@ pub struct TitleInsertForm {
     pub release_year: i32,
     pub duration_minutes: i32,
     pub rating: Option<f64>,
+    pub external_id: Option<String>,
 }

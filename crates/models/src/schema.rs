@@ -287,6 +287,7 @@ diesel::table! {
         duration_minutes -> Int4,
         rating -> Nullable<Float8>,
         created_at -> Timestamptz,
+        external_id -> Nullable<Text>,
     }
 }
 

@@ -28,7 +28,7 @@ fn concurrent_runners_on_an_empty_database_apply_each_migration_once() {
         .collect();
 
     let expected = embedded_versions();
-    assert_eq!(expected.len(), 5);
+    assert!(expected.len() >= 6, "{expected:?}");
     let mut all: Vec<String> = applied.iter().flatten().cloned().collect();
     all.sort();
     assert_eq!(

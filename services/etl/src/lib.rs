@@ -2,6 +2,7 @@
 
 pub mod export;
 pub mod generate;
+pub mod import;
 
 use std::sync::Arc;
 

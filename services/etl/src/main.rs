@@ -38,6 +38,17 @@ enum Command {
         #[arg(long)]
         reset: bool,
     },
+    /// Import CSV files (customers.csv, titles.csv, subscriptions.csv, watch_sessions.csv,
+    /// events.csv, conversions.csv; formats in docs/import.md), or folders of them.
+    Import {
+        /// Files named after their tables, or folders holding such files.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Load the good rows and write the bad ones' report beside each input
+        /// (<file>.errors.csv), instead of rejecting the whole import.
+        #[arg(long)]
+        skip_invalid: bool,
+    },
     /// Export a table to CSV (with a header) through COPY.
     Export {
         /// The table: plans, customers, titles, subscriptions, watch_sessions, events,
@@ -130,6 +141,35 @@ fn one_shot(command: Command) -> Result<(), (u8, String)> {
                 summary.scenario_id
             ));
             print_quietly(&report);
+        }
+        Command::Import {
+            paths,
+            skip_invalid,
+        } => {
+            let report =
+                etl::import::import(&database.url, &paths, skip_invalid).map_err(|error| {
+                    match error {
+                        etl::import::ImportError::File(message) => (EXIT_USAGE, message),
+                        other => failed(&other),
+                    }
+                })?;
+            let mut text = format!(
+                "{:<16} {:>10} {:>10} {:>10} {:>10}\n",
+                "table", "inserted", "updated", "unchanged", "invalid"
+            );
+            for table in &report.tables {
+                text.push_str(&format!(
+                    "{:<16} {:>10} {:>10} {:>10} {:>10}\n",
+                    table.table, table.inserted, table.updated, table.unchanged, table.invalid
+                ));
+            }
+            for path in &report.report_files {
+                text.push_str(&format!(
+                    "bad rows skipped; their report: {}\n",
+                    path.display()
+                ));
+            }
+            print_quietly(&text);
         }
         Command::Export { table, out } => {
             let bytes = match &out {

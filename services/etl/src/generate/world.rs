@@ -489,6 +489,8 @@ impl World {
             return 0;
         };
         let total_popularity = self.title_popularity.last().copied().unwrap_or(1.0);
+        // (customer, started_at, title) is a natural key: a clash moves the session a second on.
+        let mut taken = std::collections::HashSet::new();
         let mut rows = 0;
         for subscription in &life.subscriptions {
             let end = subscription.ended_at.unwrap_or(self.end).min(self.end);
@@ -504,12 +506,15 @@ impl World {
                     rate *= 1.0 + scenario.stream_with_friends.watch_time_effect;
                 }
                 for _ in 0..poisson(&mut rng, rate) {
-                    let started_at = rng.random_range(month_start..month_end);
+                    let mut started_at = rng.random_range(month_start..month_end);
                     let point = rng.random::<f64>() * total_popularity;
                     let title_index = self
                         .title_popularity
                         .partition_point(|cumulative| *cumulative < point)
                         .min(self.titles.len() - 1);
+                    while !taken.insert((started_at, title_index)) {
+                        started_at += 1;
+                    }
                     let duration = self.titles[title_index].duration_minutes;
                     let minutes =
                         (minutes_shape.sample(&mut rng).round() as i64).clamp(1, duration * 3 / 2);
@@ -549,7 +554,12 @@ impl World {
             .unwrap_or(self.end)
             .min(self.end);
         let mut rows = 0;
-        let mut event = |out: &mut Vec<u8>, name: &str, at: i64, properties: &str| {
+        // (customer, occurred_at, name) is a natural key: a clash moves the event a second on.
+        let mut taken = std::collections::HashSet::new();
+        let mut event = |out: &mut Vec<u8>, name: &'static str, mut at: i64, properties: &str| {
+            while !taken.insert((at, name)) {
+                at += 1;
+            }
             RowWriter::new(out)
                 .int(id as i64)
                 .text(name)
