@@ -23,6 +23,14 @@ pub enum ClientError {
         status: u16,
         detail: String,
     },
+    /// The peer refused the request (4xx) with this problem document: the caller's request
+    /// was at fault, so it is passed on as it is.
+    #[error("{service} refused the request ({status})")]
+    Refused {
+        service: &'static str,
+        status: u16,
+        problem: serde_json::Value,
+    },
     #[error("{service} sent an answer that cannot be read: {reason}")]
     BadAnswer {
         service: &'static str,
@@ -98,20 +106,14 @@ impl ServiceClient {
         self.get_json("ready").await
     }
 
-    /// GET is idempotent: network failures and 5xx answers are retried with backoff.
-    async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
-        let url = self
-            .base
-            .join(path)
-            .map_err(|error| ClientError::Unreachable {
-                service: self.service,
-                url: format!("{}{path}", self.base),
-                reason: error.to_string(),
-            })?;
+    /// GET of a path (with its query) below the base URL. GET is idempotent: network failures
+    /// and 5xx answers are retried with backoff.
+    pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
+        let url = self.url(path)?;
         let mut backoff = self.policy.first_backoff;
         let mut tries_left = self.policy.retries;
         loop {
-            let outcome = self.get_once(&url).await;
+            let outcome = self.send(self.http.get(url.clone()), &url).await;
             let retryable = match &outcome {
                 Err(ClientError::Unreachable { .. }) => true,
                 Err(ClientError::Status { status, .. }) => *status >= 500,
@@ -127,10 +129,38 @@ impl ServiceClient {
         }
     }
 
-    async fn get_once<T: DeserializeOwned>(&self, url: &Url) -> Result<T, ClientError> {
-        let response = self
+    /// POST of a body as it is (JSON, or a multipart upload). Not idempotent: never retried.
+    pub async fn post_raw<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<T, ClientError> {
+        let url = self.url(path)?;
+        let request = self
             .http
-            .get(url.clone())
+            .post(url.clone())
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body);
+        self.send(request, &url).await
+    }
+
+    fn url(&self, path: &str) -> Result<Url, ClientError> {
+        self.base
+            .join(path)
+            .map_err(|error| ClientError::Unreachable {
+                service: self.service,
+                url: format!("{}{path}", self.base),
+                reason: error.to_string(),
+            })
+    }
+
+    async fn send<T: DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+        url: &Url,
+    ) -> Result<T, ClientError> {
+        let response = request
             .bearer_auth(&self.token)
             .send()
             .await
@@ -142,8 +172,19 @@ impl ServiceClient {
         let status = response.status();
         if !status.is_success() {
             let body = response.text().await.unwrap_or_default();
-            let detail = serde_json::from_str::<serde_json::Value>(&body)
-                .ok()
+            let problem = serde_json::from_str::<serde_json::Value>(&body).ok();
+            if status.is_client_error()
+                && let Some(problem) = problem
+                    .clone()
+                    .filter(|problem| problem.get("status").is_some())
+            {
+                return Err(ClientError::Refused {
+                    service: self.service,
+                    status: status.as_u16(),
+                    problem,
+                });
+            }
+            let detail = problem
                 .and_then(|problem| {
                     problem
                         .get("detail")

@@ -11,6 +11,7 @@ use crate::enums::{JobKind, JobStatus};
     feature = "db",
     derive(
         diesel::prelude::Queryable,
+        diesel::prelude::QueryableByName,
         diesel::prelude::Selectable,
         diesel::prelude::Identifiable
     )
@@ -48,4 +49,25 @@ pub struct JobInsertForm {
     #[schema(value_type = Object)]
     pub payload: serde_json::Value,
     pub max_attempts: Option<i32>,
+}
+
+/// A generate job's request: the scenario file's defaults, with these overrides.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GenerateRequest {
+    /// Customers to simulate, at most `ETL_MAX_CUSTOMERS`.
+    #[schema(example = 10000)]
+    pub customers: Option<u64>,
+    pub seed: Option<u64>,
+    /// Replace all data; without it a database holding data is refused.
+    #[serde(default)]
+    pub reset: bool,
+}
+
+/// A page of jobs, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct JobPage {
+    pub jobs: Vec<Job>,
+    /// Pass as `before` for the next page; absent on the last page.
+    pub next: Option<i64>,
 }

@@ -21,4 +21,6 @@ pub mod db;
 #[cfg(feature = "db")]
 pub mod migrate;
 #[cfg(feature = "db")]
+pub mod queue;
+#[cfg(feature = "db")]
 pub mod schema;

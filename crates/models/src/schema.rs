@@ -108,6 +108,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    job_files (id) {
+        id -> Int8,
+        job_id -> Int8,
+        file_name -> Text,
+        content -> Bytea,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     jobs (id) {
         id -> Int8,
         kind -> Text,
@@ -331,6 +341,7 @@ diesel::joinable!(conversions -> messages (message_id));
 diesel::joinable!(events -> customers (customer_id));
 diesel::joinable!(experiments -> segments (segment_id));
 diesel::joinable!(feature_exposures -> customers (customer_id));
+diesel::joinable!(job_files -> jobs (job_id));
 diesel::joinable!(message_events -> messages (message_id));
 diesel::joinable!(messages -> customers (customer_id));
 diesel::joinable!(messages -> experiments (experiment_id));
@@ -358,6 +369,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     events,
     experiments,
     feature_exposures,
+    job_files,
     jobs,
     message_events,
     message_templates,

@@ -294,3 +294,129 @@ fn etl_import_through_the_binary_names_the_bad_lines() {
         ["customers", "0", "0", "4", "0"]
     );
 }
+
+async fn wait_for_job(http: &reqwest::Client, api_url: &str, id: i64) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let job: serde_json::Value = http
+            .get(format!("{api_url}/api/v1/jobs/{id}"))
+            .bearer_auth(READ_KEY)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if job["status"] == "succeeded" || job["status"] == "failed" {
+            return job;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "job {id} did not finish: {job}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_api_runs_generate_and_import_jobs_on_etl() {
+    let platform = Platform::start().await;
+    let http = reqwest::Client::new();
+    let api = &platform.api.url;
+
+    let refused = http
+        .post(format!("{api}/api/v1/jobs"))
+        .bearer_auth(READ_KEY)
+        .json(&serde_json::json!({"customers": 10}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+
+    let created = http
+        .post(format!("{api}/api/v1/jobs"))
+        .bearer_auth(testkit::ADMIN_KEY)
+        .json(&serde_json::json!({"customers": 150, "seed": 8}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 202);
+    let job: serde_json::Value = created.json().await.unwrap();
+    let done = wait_for_job(&http, api, job["id"].as_i64().unwrap()).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert_eq!(done["counts"]["tables"][1]["rows"], 150);
+
+    // A bad value is etl's 422, passed through with the field at fault.
+    let bad = http
+        .post(format!("{api}/api/v1/jobs"))
+        .bearer_auth(testkit::ADMIN_KEY)
+        .json(&serde_json::json!({"customers": 0}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 422);
+    assert_eq!(bad.headers()["content-type"], "application/problem+json");
+    let problem: serde_json::Value = bad.json().await.unwrap();
+    assert_eq!(problem["errors"][0]["field"], "customers");
+
+    // A CSV upload through the api becomes an import job.
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../services/etl/tests/fixtures/import/example");
+    let boundary = "api-upload-boundary";
+    let mut body = Vec::new();
+    for name in ["titles.csv", "customers.csv", "watch_sessions.csv"] {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\r\n").as_bytes(),
+        );
+        body.extend_from_slice(&std::fs::read(fixtures.join(name)).unwrap());
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    let uploaded = http
+        .post(format!("{api}/api/v1/jobs"))
+        .bearer_auth(testkit::ADMIN_KEY)
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(uploaded.status(), 202);
+    let import: serde_json::Value = uploaded.json().await.unwrap();
+    assert_eq!(import["kind"], "import");
+    let done = wait_for_job(&http, api, import["id"].as_i64().unwrap()).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert_eq!(done["counts"]["tables"][1]["inserted"], 4);
+
+    let page: serde_json::Value = http
+        .get(format!("{api}/api/v1/jobs?limit=1"))
+        .bearer_auth(READ_KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["jobs"][0]["id"], import["id"]);
+    assert_eq!(page["next"], import["id"]);
+
+    // With etl stopped, the api answers 503 at once rather than hanging.
+    drop(platform.etl);
+    let down = http
+        .get(format!("{api}/api/v1/jobs"))
+        .bearer_auth(READ_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(down.status(), 503);
+    let problem: serde_json::Value = down.json().await.unwrap();
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("etl at http://127.0.0.1:"),
+        "{problem}"
+    );
+}

@@ -1,5 +1,6 @@
 //! The public REST API: `/api/v1/...`, its OpenAPI document and Swagger UI.
 
+pub mod jobs;
 pub mod plans;
 pub mod settings;
 pub mod status;
@@ -35,33 +36,33 @@ impl Service for Api {
                 .map(|settings| settings.api_keys.clone())
                 .unwrap_or_default(),
         );
-        let peers = web::Data::new(status::Peers(
-            settings.map(peer_clients).unwrap_or_default(),
-        ));
+        let peers = settings.and_then(peer_clients).map(web::Data::new);
         Arc::new(move |config| {
-            config
-                .app_data(api_keys.clone())
-                .app_data(peers.clone())
-                .service(
-                    scope::scope("/api/v1")
-                        .service(plans::list_plans)
-                        .service(plans::create_plan)
-                        .service(status::platform_status),
-                );
+            config.app_data(api_keys.clone());
+            if let Some(peers) = &peers {
+                config.app_data(peers.clone());
+            }
+            config.service(
+                scope::scope("/api/v1")
+                    .service(plans::list_plans)
+                    .service(plans::create_plan)
+                    .service(jobs::list_jobs)
+                    .service(jobs::create_job)
+                    .service(jobs::get_job)
+                    .service(status::platform_status),
+            );
         })
     }
 }
 
-fn peer_clients(settings: &Settings) -> Vec<ServiceClient> {
+fn peer_clients(settings: &Settings) -> Option<status::Peers> {
     let token = settings.common.service_token.expose();
-    [
-        ("ds", &settings.ds_url),
-        ("mailer", &settings.mailer_url),
-        ("etl", &settings.etl_url),
-    ]
-    .into_iter()
-    .filter_map(|(name, url)| {
+    let client = |name, url: &url::Url| {
         ServiceClient::new(name, url.clone(), token.to_owned(), CallPolicy::default()).ok()
+    };
+    Some(status::Peers {
+        ds: client("ds", &settings.ds_url)?,
+        mailer: client("mailer", &settings.mailer_url)?,
+        etl: client("etl", &settings.etl_url)?,
     })
-    .collect()
 }

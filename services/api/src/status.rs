@@ -8,8 +8,19 @@ use service::Problem;
 use service::auth::ReadAccess;
 use service::health::ServiceInfo;
 
-/// The clients of the peers, in the order they are reported.
-pub struct Peers(pub Vec<ServiceClient>);
+/// The clients of the peer services.
+pub struct Peers {
+    pub ds: ServiceClient,
+    pub mailer: ServiceClient,
+    pub etl: ServiceClient,
+}
+
+impl Peers {
+    /// In the order they are reported.
+    pub fn all(&self) -> [&ServiceClient; 3] {
+        [&self.ds, &self.mailer, &self.etl]
+    }
+}
 
 /// The api and each peer's readiness. Always 200: a peer that is down is reported, not raised.
 #[utoipa::path(
@@ -26,7 +37,7 @@ pub async fn platform_status(
     info: web::Data<ServiceInfo>,
     peers: web::Data<Peers>,
 ) -> web::Json<PlatformStatus> {
-    let answers = join_all(peers.0.iter().map(|client| async move {
+    let answers = join_all(peers.all().into_iter().map(|client| async move {
         let outcome = client.ready().await;
         PeerStatus {
             service: client.service().to_owned(),

@@ -1,15 +1,24 @@
-//! Migrations, synthetic data generation, CSV import and export.
+//! Migrations, synthetic data generation, CSV import and export, and the jobs API that runs
+//! generations and imports for the other services.
 
 pub mod export;
 pub mod generate;
 pub mod import;
+pub mod jobs_api;
+pub mod settings;
+pub mod worker;
 
 use std::sync::Arc;
 
+use actix_web::web;
 use service::binary::{Listen, Service};
 use service::health::ServiceInfo;
-use service::server::Routes;
-use service::settings::CommonSettings;
+use service::server::{self, Routes, RunningService, StartError};
+
+pub use settings::Settings;
+
+/// Connections of the job worker's own pool.
+const WORKER_POOL_SIZE: usize = 2;
 
 /// The etl service.
 pub struct Etl;
@@ -20,12 +29,37 @@ impl Service for Etl {
         version: env!("CARGO_PKG_VERSION"),
     };
     const LISTEN: Listen = Listen::loopback("ETL_ADDR", 8003);
-    const DESCRIPTION: &'static str = "Internal API of the etl service: generation, import and export jobs. Every route but the operations ones needs the service token (Bearer).";
-    type Settings = CommonSettings;
+    const DESCRIPTION: &'static str = "Internal API of the etl service: generation and import jobs, \
+        and the job list of every service. Every route but the operations ones needs the service token (Bearer).";
+    type Settings = Settings;
 
-    fn routes(_: Option<&CommonSettings>) -> Routes {
-        Arc::new(|config| {
-            config.service(service::jobs::get_job);
+    fn routes(settings: Option<&Settings>) -> Routes {
+        let settings = settings.cloned().map(web::Data::new);
+        Arc::new(move |config| {
+            if let Some(settings) = &settings {
+                config.app_data(settings.clone());
+            }
+            config
+                .service(jobs_api::create_job)
+                .service(jobs_api::list_jobs)
+                .service(service::jobs::get_job);
         })
+    }
+
+    /// The HTTP service, and the job worker beside it.
+    async fn start(settings: &Settings) -> Result<RunningService, StartError> {
+        let running = server::start(
+            &settings.common,
+            Self::INFO,
+            Self::openapi_base(),
+            Self::routes(Some(settings)),
+        )
+        .await?;
+        let worker_pool = models::db::build_pool(&models::db::PoolSettings {
+            max_size: WORKER_POOL_SIZE,
+            ..settings.common.database.clone()
+        })?;
+        tokio::spawn(worker::run(worker_pool, settings.clone()));
+        Ok(running)
     }
 }

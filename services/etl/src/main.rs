@@ -117,8 +117,14 @@ fn one_shot(command: Command) -> Result<(), (u8, String)> {
             let scenario =
                 Scenario::validated(scenario).map_err(|error| (EXIT_USAGE, error.to_string()))?;
             let show_progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
-            let summary = generate::generate(&database.url, scenario, reset, show_progress)
-                .map_err(|e| failed(&e))?;
+            let summary = generate::generate(
+                &database.url,
+                scenario,
+                reset,
+                show_progress,
+                &generate::Progress::default(),
+            )
+            .map_err(|e| failed(&e))?;
             let mut report = format!(
                 "{:<18} {:>12} {:>9} {:>12}\n",
                 "table", "rows", "seconds", "rows/s"

@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use diesel::RunQueryDsl as _;
-use etl::generate::{GenerateError, Scenario, generate};
+use etl::generate::{GenerateError, Progress, Scenario, generate};
 use testkit::TestDatabase;
 
 fn scenario(customers: u64, seed: u64) -> Scenario {
@@ -53,9 +53,30 @@ fn the_same_seed_exports_the_same_files() {
         TestDatabase::migrated(),
         TestDatabase::migrated(),
     );
-    let summary = generate(first.url(), scenario(400, 11), false, false).unwrap();
-    generate(second.url(), scenario(400, 11), false, false).unwrap();
-    generate(other.url(), scenario(400, 12), false, false).unwrap();
+    let summary = generate(
+        first.url(),
+        scenario(400, 11),
+        false,
+        false,
+        &Progress::default(),
+    )
+    .unwrap();
+    generate(
+        second.url(),
+        scenario(400, 11),
+        false,
+        false,
+        &Progress::default(),
+    )
+    .unwrap();
+    generate(
+        other.url(),
+        scenario(400, 12),
+        false,
+        false,
+        &Progress::default(),
+    )
+    .unwrap();
 
     let tables: Vec<&str> = summary.tables.iter().map(|table| table.table).collect();
     assert_eq!(
@@ -99,17 +120,38 @@ fn the_same_seed_exports_the_same_files() {
 #[test]
 fn a_database_with_data_is_refused_unless_reset() {
     let database = TestDatabase::migrated();
-    generate(database.url(), scenario(50, 1), false, false).unwrap();
+    generate(
+        database.url(),
+        scenario(50, 1),
+        false,
+        false,
+        &Progress::default(),
+    )
+    .unwrap();
     let before = export_all(&database);
 
-    let refused = generate(database.url(), scenario(80, 2), false, false).unwrap_err();
+    let refused = generate(
+        database.url(),
+        scenario(80, 2),
+        false,
+        false,
+        &Progress::default(),
+    )
+    .unwrap_err();
     assert!(matches!(refused, GenerateError::NotEmpty(_)), "{refused}");
     assert!(
         export_all(&database) == before,
         "a refused run changed nothing"
     );
 
-    generate(database.url(), scenario(80, 2), true, false).unwrap();
+    generate(
+        database.url(),
+        scenario(80, 2),
+        true,
+        false,
+        &Progress::default(),
+    )
+    .unwrap();
     assert_eq!(
         count(&database, "SELECT count(*) AS count FROM customers"),
         80
@@ -133,7 +175,14 @@ fn a_failure_half_way_leaves_the_database_as_it_was() {
     diesel::sql_query("DELETE FROM plans WHERE id = 4")
         .execute(&mut database.connect())
         .unwrap();
-    let error = generate(database.url(), scenario(300, 3), false, false).unwrap_err();
+    let error = generate(
+        database.url(),
+        scenario(300, 3),
+        false,
+        false,
+        &Progress::default(),
+    )
+    .unwrap_err();
     assert!(
         error.to_string().contains("subscriptions_plan_id_fkey"),
         "{error}"
@@ -153,7 +202,14 @@ fn a_failure_half_way_leaves_the_database_as_it_was() {
 fn ids_continue_after_the_load_and_the_truth_is_recorded() {
     let database = TestDatabase::migrated();
     let scenario = scenario(120, 5);
-    let summary = generate(database.url(), scenario.clone(), false, false).unwrap();
+    let summary = generate(
+        database.url(),
+        scenario.clone(),
+        false,
+        false,
+        &Progress::default(),
+    )
+    .unwrap();
     let mut connection = database.connect();
     diesel::sql_query("INSERT INTO customers (first_name, last_name, email) VALUES ('New', 'Person', 'new@example.com')")
         .execute(&mut connection)
@@ -202,7 +258,14 @@ fn ids_continue_after_the_load_and_the_truth_is_recorded() {
 fn exposures_follow_the_regional_rollout() {
     let database = TestDatabase::migrated();
     let scenario = scenario(1500, 9);
-    generate(database.url(), scenario.clone(), false, false).unwrap();
+    generate(
+        database.url(),
+        scenario.clone(),
+        false,
+        false,
+        &Progress::default(),
+    )
+    .unwrap();
     // Every exposure is in a rollout region, on the rollout date, for a customer subscribed then.
     let misplaced = count(
         &database,

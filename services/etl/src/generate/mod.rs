@@ -16,6 +16,7 @@ use models::schema::{
     conversions, customers, events, feature_exposures, subscriptions, titles, watch_sessions,
 };
 
+pub use copy::Progress;
 use copy::{CustomerRows, TableLoad, copy_customer_rows};
 pub use scenario::{Scenario, ScenarioError};
 use world::World;
@@ -50,17 +51,23 @@ const DATA_TABLES: &str = "customers, titles, subscriptions, watch_sessions, eve
      conversions, experiments, variants, assignments, messages, message_events, analyses, suppressions, \
      segmentation_runs, segment_memberships, scenarios, scenario_effects";
 
-/// Generates `scenario` into the database at `url`.
+/// Tables loaded customer by customer (all but titles), for progress.
+const CUSTOMER_TABLES: u64 = 6;
+
+/// Generates `scenario` into the database at `url`; `show_progress` draws bars on the
+/// terminal, `progress` counts for a job's heartbeat.
 pub fn generate(
     url: &DatabaseUrl,
     scenario: Scenario,
     reset: bool,
     show_progress: bool,
+    progress: &Progress,
 ) -> Result<Summary, GenerateError> {
     let started = Instant::now();
     let mut connection = connect_sync(url)?;
     let world = World::new(scenario);
-    let progress = MultiProgress::with_draw_target(if show_progress {
+    progress.start(world.scenario.customers * CUSTOMER_TABLES);
+    let bars = MultiProgress::with_draw_target(if show_progress {
         ProgressDrawTarget::stderr()
     } else {
         ProgressDrawTarget::hidden()
@@ -68,7 +75,7 @@ pub fn generate(
     let style = ProgressStyle::with_template("{prefix:>17} {bar:32} {pos}/{len} customers {msg}")
         .unwrap_or_else(|_| ProgressStyle::default_bar());
     let bar = |name: &'static str| {
-        progress.add(
+        bars.add(
             ProgressBar::new(0)
                 .with_style(style.clone())
                 .with_prefix(name),
@@ -104,6 +111,7 @@ pub fn generate(
             },
             &world,
             &bar("customers"),
+            progress,
         )?);
         tables.push(copy_customer_rows(
             connection,
@@ -125,6 +133,7 @@ pub fn generate(
             },
             &world,
             &bar("subscriptions"),
+            progress,
         )?);
         tables.push(copy_customer_rows(
             connection,
@@ -145,6 +154,7 @@ pub fn generate(
             },
             &world,
             &bar("watch_sessions"),
+            progress,
         )?);
         tables.push(copy_customer_rows(
             connection,
@@ -163,6 +173,7 @@ pub fn generate(
             },
             &world,
             &bar("events"),
+            progress,
         )?);
         tables.push(copy_customer_rows(
             connection,
@@ -182,6 +193,7 @@ pub fn generate(
             },
             &world,
             &bar("feature_exposures"),
+            progress,
         )?);
         tables.push(copy_customer_rows(
             connection,
@@ -202,6 +214,7 @@ pub fn generate(
             },
             &world,
             &bar("conversions"),
+            progress,
         )?);
         for table in &tables {
             advance_identity(connection, table.table)?;

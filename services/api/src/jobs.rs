@@ -1,0 +1,158 @@
+//! `/api/v1/jobs`: the jobs of every service (generations, imports, segmentation runs,
+//! analyses, sends), fronted from etl through `crates/clients`.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, ResponseError as _, get, post, web};
+use clients::{ClientError, ServiceClient};
+use models::jobs::{GenerateRequest, Job, JobPage};
+use serde::Deserialize;
+use service::Problem;
+use service::auth::{AdminAccess, ReadAccess};
+use utoipa::IntoParams;
+
+use crate::status::Peers;
+
+/// The largest upload passed on to etl; etl applies its own limit too.
+const MAX_UPLOAD_BYTES: usize = 256 * 1024 * 1024;
+
+/// A failing peer as the api's caller sees it: a refusal passes through with the peer's
+/// problem; a peer that is down is 503, one that fails 502.
+pub fn peer_problem(error: ClientError) -> HttpResponse {
+    match error {
+        ClientError::Refused {
+            status, problem, ..
+        } => HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY))
+            .content_type(service::problem::PROBLEM_CONTENT_TYPE)
+            .json(problem),
+        ClientError::Unreachable { .. } => Problem::unavailable(error.to_string()).error_response(),
+        ClientError::Status { .. } | ClientError::BadAnswer { .. } => {
+            Problem::new(StatusCode::BAD_GATEWAY, error.to_string()).error_response()
+        }
+    }
+}
+
+fn etl(peers: &Peers) -> &ServiceClient {
+    &peers.etl
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ListQuery {
+    /// At most this many jobs (1 to 100; 50 by default).
+    pub limit: Option<i64>,
+    /// Only jobs with a smaller id: the `next` of the previous page.
+    pub before: Option<i64>,
+}
+
+/// Every service's jobs, newest first.
+#[utoipa::path(
+    tag = "jobs",
+    security(("api_key" = [])),
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of jobs", body = JobPage),
+        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "limit out of range", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "etl is unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/jobs")]
+pub async fn list_jobs(
+    _: ReadAccess,
+    peers: web::Data<Peers>,
+    query: web::Query<ListQuery>,
+) -> HttpResponse {
+    let mut path = format!("v1/jobs?limit={}", query.limit.unwrap_or(50));
+    if let Some(before) = query.before {
+        path.push_str(&format!("&before={before}"));
+    }
+    match etl(&peers).get_json::<JobPage>(&path).await {
+        Ok(page) => HttpResponse::Ok().json(page),
+        Err(error) => peer_problem(error),
+    }
+}
+
+/// One job: status, progress, counts and error.
+#[utoipa::path(
+    tag = "jobs",
+    security(("api_key" = [])),
+    params(("id" = i64, Path, description = "Job id")),
+    responses(
+        (status = 200, description = "The job", body = Job),
+        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such job", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "etl is unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/jobs/{id}")]
+pub async fn get_job(_: ReadAccess, peers: web::Data<Peers>, id: web::Path<i64>) -> HttpResponse {
+    match etl(&peers)
+        .get_json::<Job>(&format!("v1/jobs/{}", id.into_inner()))
+        .await
+    {
+        Ok(job) => HttpResponse::Ok().json(job),
+        Err(error) => peer_problem(error),
+    }
+}
+
+/// Starts a job: JSON (a `GenerateRequest`) generates a synthetic business; a
+/// `multipart/form-data` upload of CSV files named after their tables (`customers.csv`, ...),
+/// with an optional field `skip_invalid=true`, imports them.
+#[utoipa::path(
+    tag = "jobs",
+    security(("api_key" = [])),
+    request_body(
+        description = "JSON for a generation, or multipart/form-data CSV files for an import",
+        content((GenerateRequest = "application/json"), (String = "multipart/form-data"))
+    ),
+    responses(
+        (status = 202, description = "The job, queued", body = Job),
+        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin key", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Neither JSON nor multipart", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad value, named", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "etl is unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/jobs")]
+pub async fn create_job(
+    _: AdminAccess,
+    peers: web::Data<Peers>,
+    request: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, Problem> {
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let lower = content_type.to_ascii_lowercase();
+    if !(lower.starts_with("application/json") || lower.starts_with("multipart/form-data")) {
+        return Err(Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send application/json to generate, or multipart/form-data CSV files to import",
+        ));
+    }
+    let body = payload
+        .to_bytes_limited(MAX_UPLOAD_BYTES)
+        .await
+        .map_err(|_| {
+            Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the body is larger than {MAX_UPLOAD_BYTES} bytes"),
+            )
+        })?
+        .map_err(|error| Problem::bad_request(format!("cannot read the body: {error}")))?;
+    Ok(
+        match etl(&peers)
+            .post_raw::<Job>("v1/jobs", &content_type, body.to_vec())
+            .await
+        {
+            Ok(job) => HttpResponse::Accepted()
+                .insert_header((header::LOCATION, format!("/api/v1/jobs/{}", job.id)))
+                .json(job),
+            Err(error) => peer_problem(error),
+        },
+    )
+}
