@@ -8,7 +8,7 @@ use models::db::{DatabaseUrl, DbError, connect_sync};
 use models::schema;
 
 /// The tables `etl export` knows, in the order `--help` lists them.
-pub const EXPORTABLE: [&str; 12] = [
+pub const EXPORTABLE: [&str; 18] = [
     "plans",
     "customers",
     "titles",
@@ -17,6 +17,12 @@ pub const EXPORTABLE: [&str; 12] = [
     "events",
     "feature_exposures",
     "conversions",
+    "experiments",
+    "variants",
+    "assignments",
+    "messages",
+    "message_events",
+    "suppressions",
     "segments",
     "segment_memberships",
     "scenarios",
@@ -52,6 +58,12 @@ pub fn export(url: &DatabaseUrl, table: &str, out: &mut dyn Write) -> Result<u64
         "events" => copy_out(&mut connection, schema::events::table, out),
         "feature_exposures" => copy_out(&mut connection, schema::feature_exposures::table, out),
         "conversions" => copy_out(&mut connection, schema::conversions::table, out),
+        "experiments" => copy_out(&mut connection, schema::experiments::table, out),
+        "variants" => copy_out(&mut connection, schema::variants::table, out),
+        "assignments" => copy_out(&mut connection, schema::assignments::table, out),
+        "messages" => copy_out(&mut connection, schema::messages::table, out),
+        "message_events" => copy_out(&mut connection, schema::message_events::table, out),
+        "suppressions" => copy_out(&mut connection, schema::suppressions::table, out),
         "segments" => copy_out(&mut connection, schema::segments::table, out),
         "segment_memberships" => copy_out(&mut connection, schema::segment_memberships::table, out),
         "scenarios" => copy_out(&mut connection, schema::scenarios::table, out),

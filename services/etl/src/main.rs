@@ -52,7 +52,8 @@ enum Command {
     /// Export a table to CSV (with a header) through COPY.
     Export {
         /// The table: plans, customers, titles, subscriptions, watch_sessions, events,
-        /// feature_exposures, conversions, segments, segment_memberships, scenarios, scenario_effects.
+        /// feature_exposures, conversions, experiments, variants, assignments, messages,
+        /// message_events, suppressions, segments, segment_memberships, scenarios, scenario_effects.
         table: String,
         /// The file to write; standard output when absent.
         #[arg(long, short)]

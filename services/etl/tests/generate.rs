@@ -21,6 +21,10 @@ fn export_all(database: &TestDatabase) -> Vec<(String, Vec<u8>)> {
         "events",
         "feature_exposures",
         "conversions",
+        "assignments",
+        "messages",
+        "message_events",
+        "suppressions",
         "scenarios",
         "scenario_effects",
     ]
@@ -88,6 +92,10 @@ fn the_same_seed_exports_the_same_files() {
             "watch_sessions",
             "events",
             "feature_exposures",
+            "assignments",
+            "messages",
+            "message_events",
+            "suppressions",
             "conversions"
         ]
     );
@@ -241,7 +249,11 @@ fn ids_continue_after_the_load_and_the_truth_is_recorded() {
     )
     .load(&mut connection)
     .unwrap();
-    assert_eq!(effects.len(), 3);
+    assert_eq!(
+        effects.len(),
+        3 + 4 * 3,
+        "the programmes' effects, then three per treatment variant"
+    );
     assert_eq!(effects[0].treatment, "stream_with_friends");
     assert_eq!(effects[0].metric, "watch_sessions_per_month");
     assert_eq!(
@@ -284,4 +296,74 @@ fn exposures_follow_the_regional_rollout() {
              SELECT 1 FROM feature_exposures e WHERE e.customer_id = v.customer_id AND e.exposed_at <= v.occurred_at)",
     );
     assert_eq!(stray, 0);
+}
+
+#[test]
+fn past_email_experiments_follow_their_rules() {
+    let database = TestDatabase::migrated();
+    generate(
+        database.url(),
+        scenario(3000, 21),
+        false,
+        false,
+        &Progress::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        count(
+            &database,
+            "SELECT count(*) AS count FROM experiments WHERE status = 'stopped'"
+        ),
+        3
+    );
+    assert_eq!(
+        count(&database, "SELECT count(*) AS count FROM variants"),
+        7
+    );
+    assert!(count(&database, "SELECT count(*) AS count FROM messages") > 300);
+    // Every message went to a consenting customer subscribed on the send day, with an assignment.
+    let stray = count(
+        &database,
+        "SELECT count(*) AS count FROM messages m JOIN customers c ON c.id = m.customer_id
+         WHERE NOT c.email_consent OR m.email <> c.email
+            OR NOT EXISTS (SELECT 1 FROM assignments a WHERE a.experiment_id = m.experiment_id
+                           AND a.customer_id = m.customer_id AND a.variant_id = m.variant_id)
+            OR NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.customer_id = m.customer_id
+                           AND s.started_at <= m.sent_at AND (s.ended_at IS NULL OR s.ended_at > m.sent_at))",
+    );
+    assert_eq!(stray, 0);
+    // Bots are flagged with a reason; scanner clicks come within two seconds of delivery.
+    assert!(
+        count(
+            &database,
+            "SELECT count(*) AS count FROM message_events WHERE bot_reason = 'image proxy'"
+        ) > 0
+    );
+    let slow_scanners = count(
+        &database,
+        "SELECT count(*) AS count FROM message_events c JOIN message_events d ON d.message_id = c.message_id AND d.kind = 'delivered'
+         WHERE c.bot_reason = 'link scanner' AND c.occurred_at - d.occurred_at > interval '2 seconds'",
+    );
+    assert_eq!(slow_scanners, 0);
+    // Conversions from e-mail point at a message of the same customer that was clicked.
+    let unexplained = count(
+        &database,
+        "SELECT count(*) AS count FROM conversions v WHERE v.message_id IS NOT NULL AND NOT EXISTS (
+             SELECT 1 FROM messages m JOIN message_events e ON e.message_id = m.id AND e.kind = 'click' AND NOT e.is_bot
+             WHERE m.id = v.message_id AND m.customer_id = v.customer_id AND m.experiment_id = v.experiment_id)",
+    );
+    assert_eq!(unexplained, 0);
+    // Who unsubscribed is suppressed, and mailed nothing after.
+    assert_eq!(
+        count(&database, "SELECT count(*) AS count FROM suppressions"),
+        count(
+            &database,
+            "SELECT count(DISTINCT message_id) AS count FROM message_events WHERE kind = 'unsubscribe'"
+        )
+    );
+    let mailed_after = count(
+        &database,
+        "SELECT count(*) AS count FROM suppressions s JOIN messages m ON m.customer_id = s.customer_id WHERE m.sent_at > s.created_at",
+    );
+    assert_eq!(mailed_after, 0);
 }

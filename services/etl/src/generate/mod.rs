@@ -2,6 +2,7 @@
 //! transaction, so a failure leaves the database as it was.
 
 pub mod copy;
+pub mod email_history;
 pub mod rows;
 pub mod scenario;
 pub mod world;
@@ -13,7 +14,8 @@ use diesel::{Connection as _, ExecuteCopyFromDsl as _, ExpressionMethods as _, R
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use models::db::{DatabaseUrl, DbError, connect_sync};
 use models::schema::{
-    conversions, customers, events, feature_exposures, subscriptions, titles, watch_sessions,
+    assignments, conversions, customers, events, feature_exposures, message_events, messages,
+    subscriptions, suppressions, titles, watch_sessions,
 };
 
 pub use copy::Progress;
@@ -52,7 +54,7 @@ const DATA_TABLES: &str = "customers, titles, subscriptions, watch_sessions, eve
      segmentation_runs, segment_memberships, scenarios, scenario_effects";
 
 /// Tables loaded customer by customer (all but titles), for progress.
-const CUSTOMER_TABLES: u64 = 6;
+const CUSTOMER_TABLES: u64 = 10;
 
 /// Generates `scenario` into the database at `url`; `show_progress` draws bars on the
 /// terminal, `progress` counts for a job's heartbeat.
@@ -195,6 +197,95 @@ pub fn generate(
             &bar("feature_exposures"),
             progress,
         )?);
+        record_experiments(connection, &world.scenario)?;
+        tables.push(copy_customer_rows(
+            connection,
+            assignments::table,
+            (
+                assignments::id,
+                assignments::experiment_id,
+                assignments::customer_id,
+                assignments::variant_id,
+                assignments::bucket,
+                assignments::phase,
+                assignments::assigned_at,
+            ),
+            CustomerRows {
+                name: "assignments",
+                rows_of: World::assignment_rows,
+                numbered: true,
+            },
+            &world,
+            &bar("assignments"),
+            progress,
+        )?);
+        tables.push(copy_customer_rows(
+            connection,
+            messages::table,
+            (
+                messages::id,
+                messages::experiment_id,
+                messages::customer_id,
+                messages::variant_id,
+                messages::email,
+                messages::status,
+                messages::attempts,
+                messages::next_attempt_at,
+                messages::smtp_message_id,
+                messages::queued_at,
+                messages::sent_at,
+            ),
+            CustomerRows {
+                name: "messages",
+                rows_of: World::message_rows,
+                numbered: false,
+            },
+            &world,
+            &bar("messages"),
+            progress,
+        )?);
+        tables.push(copy_customer_rows(
+            connection,
+            message_events::table,
+            (
+                message_events::id,
+                message_events::message_id,
+                message_events::kind,
+                message_events::occurred_at,
+                message_events::user_agent,
+                message_events::link,
+                message_events::is_bot,
+                message_events::bot_reason,
+            ),
+            CustomerRows {
+                name: "message_events",
+                rows_of: World::message_event_rows,
+                numbered: true,
+            },
+            &world,
+            &bar("message_events"),
+            progress,
+        )?);
+        tables.push(copy_customer_rows(
+            connection,
+            suppressions::table,
+            (
+                suppressions::id,
+                suppressions::email,
+                suppressions::customer_id,
+                suppressions::reason,
+                suppressions::message_id,
+                suppressions::created_at,
+            ),
+            CustomerRows {
+                name: "suppressions",
+                rows_of: World::suppression_rows,
+                numbered: true,
+            },
+            &world,
+            &bar("suppressions"),
+            progress,
+        )?);
         tables.push(copy_customer_rows(
             connection,
             conversions::table,
@@ -204,6 +295,8 @@ pub fn generate(
                 conversions::kind,
                 conversions::revenue_cents,
                 conversions::occurred_at,
+                conversions::experiment_id,
+                conversions::message_id,
                 conversions::source,
                 conversions::created_at,
             ),
@@ -216,8 +309,13 @@ pub fn generate(
             &bar("conversions"),
             progress,
         )?);
-        for table in &tables {
-            advance_identity(connection, table.table)?;
+        // The loader wrote the ids; rows inserted later must not collide with them.
+        let numbered = tables
+            .iter()
+            .map(|table| table.table)
+            .filter(|table| *table != "messages");
+        for table in numbered.chain(["experiments", "variants"]) {
+            advance_identity(connection, table)?;
         }
         let scenario_id = record_scenario(connection, &world.scenario)?;
         Ok(Summary {
@@ -296,6 +394,60 @@ fn advance_identity(
     Ok(())
 }
 
+/// The past e-mail experiments and their variants, with the ids the loader's rows use.
+fn record_experiments(
+    connection: &mut PgConnection,
+    scenario: &Scenario,
+) -> Result<(), diesel::result::Error> {
+    use models::schema::{experiments, variants};
+
+    const DAY: i64 = 86_400;
+    let mut variant_id = 0_i64;
+    for (index, experiment) in scenario.email_experiments.iter().enumerate() {
+        let send = experiment.send.and_time(chrono::NaiveTime::MIN).and_utc();
+        let stopped = send + chrono::Duration::seconds(14 * DAY);
+        diesel::insert_into(experiments::table)
+            .values((
+                experiments::id.eq(index as i64 + 1),
+                experiments::name.eq(&experiment.name),
+                experiments::hypothesis.eq(&experiment.hypothesis),
+                experiments::status.eq("stopped"),
+                experiments::phase.eq("full"),
+                experiments::goal_metric.eq("conversion"),
+                experiments::segment_id.eq(experiment.segment_id),
+                experiments::salt.eq(format!("generator-{}-{index}", scenario.seed)),
+                experiments::started_at.eq(send),
+                experiments::stopped_at.eq(stopped),
+                experiments::created_at.eq(send),
+                experiments::updated_at.eq(stopped),
+            ))
+            .execute(connection)?;
+        for (position, variant) in experiment.variants.iter().enumerate() {
+            variant_id += 1;
+            let body = format!("{}\n\nSee the offer: {{{{link:offer}}}}", variant.subject);
+            diesel::insert_into(variants::table)
+                .values((
+                    variants::id.eq(variant_id),
+                    variants::experiment_id.eq(index as i64 + 1),
+                    variants::key.eq(&variant.key),
+                    variants::name.eq(&variant.subject),
+                    variants::is_control.eq(position == 0),
+                    variants::subject.eq(&variant.subject),
+                    variants::body_text.eq(&body),
+                    variants::body_html.eq(format!(
+                        "<p>{}</p><p><a href=\"{{{{link:offer}}}}\">See the offer</a></p>",
+                        variant.subject
+                    )),
+                    variants::links
+                        .eq(serde_json::json!({"offer": "https://streamlab.example/offer"})),
+                    variants::created_at.eq(send),
+                ))
+                .execute(connection)?;
+        }
+    }
+    Ok(())
+}
+
 /// The scenario and its planted true effects.
 fn record_scenario(
     connection: &mut PgConnection,
@@ -349,8 +501,33 @@ fn record_scenario(
             "relative change of an exposed customer's monthly churn probability after the rollout",
         ),
     ];
+    let mut effects = effects.to_vec();
+    for experiment in &scenario.email_experiments {
+        let Some(control) = experiment.variants.first() else {
+            continue;
+        };
+        for variant in &experiment.variants[1..] {
+            let treatment = format!("email: {} / {}", experiment.name, variant.key);
+            for (metric, value, base) in [
+                ("open_rate", variant.open_rate, control.open_rate),
+                ("click_rate", variant.click_rate, control.click_rate),
+                (
+                    "conversion_rate",
+                    variant.conversion_rate,
+                    control.conversion_rate,
+                ),
+            ] {
+                let relative = if base > 0.0 { value / base - 1.0 } else { 0.0 };
+                let description = format!(
+                    "relative change of the {metric} of variant {} against {}",
+                    variant.key, control.key
+                );
+                effects.push(effect(&treatment, metric, relative, &description));
+            }
+        }
+    }
     diesel::insert_into(scenario_effects::table)
-        .values(&effects[..])
+        .values(&effects)
         .execute(connection)?;
     Ok(scenario_id)
 }

@@ -21,6 +21,33 @@ pub struct Scenario {
     pub churn: Churn,
     pub stream_with_friends: Rollout,
     pub subscriber_perks: Perks,
+    pub email_experiments: Vec<EmailExperiment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailExperiment {
+    pub name: String,
+    pub hypothesis: String,
+    /// The segment it was meant for (the migration's segments).
+    pub segment_id: i64,
+    /// Recipients' latent engagement, from (inclusive) to (exclusive).
+    pub engagement: [f64; 2],
+    pub send: NaiveDate,
+    /// Revenue of a conversion, in cents.
+    pub offer_cents: i64,
+    pub variants: Vec<EmailVariant>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailVariant {
+    pub key: String,
+    pub subject: String,
+    /// True rates per recipient: human opens, human clicks, conversions.
+    pub open_rate: f64,
+    pub click_rate: f64,
+    pub conversion_rate: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -185,6 +212,32 @@ impl Scenario {
         for (field, value) in positive {
             if !(value.is_finite() && value > 0.0 && value < 10_000.0) {
                 return invalid(field, "must be a positive number");
+            }
+        }
+        for (index, experiment) in self.email_experiments.iter().enumerate() {
+            let invalid_experiment = |problem: String| {
+                Err(ScenarioError::Invalid {
+                    field: "email_experiments",
+                    problem: format!("[{index}] {problem}"),
+                })
+            };
+            if !(1..=4).contains(&experiment.segment_id) {
+                return invalid_experiment("segment_id must be 1 to 4".to_owned());
+            }
+            if experiment.variants.len() < 2 {
+                return invalid_experiment("needs at least two variants".to_owned());
+            }
+            for variant in &experiment.variants {
+                let ordered = 0.0 <= variant.conversion_rate
+                    && variant.conversion_rate <= variant.click_rate
+                    && variant.click_rate <= variant.open_rate
+                    && variant.open_rate <= 1.0;
+                if !ordered {
+                    return invalid_experiment(format!(
+                        "variant {} needs 0 <= conversion_rate <= click_rate <= open_rate <= 1",
+                        variant.key
+                    ));
+                }
             }
         }
         Ok(())

@@ -26,13 +26,15 @@ const PLAN_LADDER: [(i64, i64); 4] = [STUDENT, BASIC, PREMIUM, FAMILY];
 
 /// Independent random streams per customer.
 #[derive(Clone, Copy)]
-enum Stream {
+pub(super) enum Stream {
     Traits = 1,
     Identity = 2,
     Life = 3,
     Sessions = 4,
     Events = 5,
     Titles = 6,
+    EmailHistory = 7,
+    Consent = 8,
 }
 
 /// (country, region, cities, weight)
@@ -142,6 +144,7 @@ pub struct SimulatedSubscription {
 pub struct Life {
     pub region_index: usize,
     pub engagement: f64,
+    pub email_consent: bool,
     pub signup_at: i64,
     pub subscriptions: Vec<SimulatedSubscription>,
     pub stream_with_friends_at: Option<i64>,
@@ -218,7 +221,7 @@ impl World {
         }
     }
 
-    fn rng(&self, stream: Stream, id: u64) -> Xoshiro256PlusPlus {
+    pub(super) fn rng(&self, stream: Stream, id: u64) -> Xoshiro256PlusPlus {
         Xoshiro256PlusPlus::seed_from_u64(mix(
             mix(self.scenario.seed ^ ((stream as u64) << 56)) ^ id
         ))
@@ -249,8 +252,14 @@ impl World {
         self.titles.len() as u64
     }
 
-    /// Region, engagement, signup, subscriptions and feature exposures of customer `id`.
+    /// Region, engagement, consent, signup, subscriptions and feature exposures of customer `id`.
     pub fn life(&self, id: u64) -> Life {
+        let mut life = self.lifecycle(id);
+        life.email_consent = self.rng(Stream::Consent, id).random::<f64>() < 0.7;
+        life
+    }
+
+    fn lifecycle(&self, id: u64) -> Life {
         let scenario = &self.scenario;
         let mut traits = self.rng(Stream::Traits, id);
         let region_index = pick(
@@ -412,6 +421,7 @@ impl World {
         Life {
             region_index,
             engagement,
+            email_consent: false,
             signup_at,
             subscriptions,
             stream_with_friends_at,
@@ -419,8 +429,9 @@ impl World {
         }
     }
 
-    pub fn customer_row(&self, id: u64, out: &mut Vec<u8>) -> u64 {
-        let life = self.life(id);
+    /// First name, last name and e-mail of customer `id`, and the stream the rest of its
+    /// profile is drawn from.
+    fn identity(&self, id: u64) -> (String, String, String, Xoshiro256PlusPlus) {
         let mut traits = self.rng(Stream::Identity, id);
         let first: String = FirstName().fake_with_rng(&mut traits);
         let last: String = LastName().fake_with_rng(&mut traits);
@@ -431,6 +442,20 @@ impl World {
                 .to_lowercase()
         };
         let email = format!("{}.{}.{id}@example.com", local(&first), local(&last));
+        (first, last, email, traits)
+    }
+
+    pub(super) fn email(&self, id: u64) -> String {
+        self.identity(id).2
+    }
+
+    pub(super) fn end(&self) -> i64 {
+        self.end
+    }
+
+    pub fn customer_row(&self, id: u64, out: &mut Vec<u8>) -> u64 {
+        let life = self.life(id);
+        let (first, last, email, mut traits) = self.identity(id);
         let (country, region, cities, _) = GEOGRAPHY[life.region_index];
         let city = cities[traits.random_range(0..cities.len())];
         RowWriter::new(out)
@@ -438,7 +463,7 @@ impl World {
             .text(&first)
             .text(&last)
             .text(&email)
-            .boolean(traits.random::<f64>() < 0.7)
+            .boolean(life.email_consent)
             .text(country)
             .text(region)
             .text(city)
@@ -643,10 +668,13 @@ impl World {
         rows
     }
 
-    /// A first paid month is a `subscribe`, a move to a dearer plan an `upgrade`.
+    /// A first paid month is a `subscribe`, a move to a dearer plan an `upgrade`; an e-mail
+    /// offer taken up is an `upgrade` tied to its experiment and message.
     pub fn conversion_rows(&self, id: u64, out: &mut Vec<u8>) -> u64 {
         let life = self.life(id);
         let mut rows = 0;
+        // (customer, occurred_at, kind) is a natural key: a clash moves a conversion a second on.
+        let mut taken = std::collections::HashSet::new();
         let mut previous: Option<&SimulatedSubscription> = None;
         for subscription in &life.subscriptions {
             let kind = match previous {
@@ -657,17 +685,41 @@ impl World {
                 Some(_) => None,
             };
             if let Some(kind) = kind {
+                let mut at = subscription.started_at;
+                while !taken.insert((at, kind)) {
+                    at += 1;
+                }
                 RowWriter::new(out)
                     .int(id as i64)
                     .text(kind)
                     .int(subscription.plan.1)
-                    .timestamp(subscription.started_at)
+                    .timestamp(at)
+                    .null()
+                    .null()
                     .text("generator")
-                    .timestamp(subscription.started_at)
+                    .timestamp(at)
                     .end();
                 rows += 1;
             }
             previous = Some(subscription);
+        }
+        for receipt in self.receipts(id, &life) {
+            if let Some((mut at, revenue)) = receipt.conversion {
+                while !taken.insert((at, "upgrade")) {
+                    at += 1;
+                }
+                RowWriter::new(out)
+                    .int(id as i64)
+                    .text("upgrade")
+                    .int(revenue)
+                    .timestamp(at)
+                    .int(receipt.experiment as i64 + 1)
+                    .text(&receipt.message_id.to_string())
+                    .text("beacon")
+                    .timestamp(at)
+                    .end();
+                rows += 1;
+            }
         }
         rows
     }
