@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use diesel::RunQueryDsl as _;
+
 use testkit::process::free_port;
 use testkit::{Platform, READ_KEY, ServiceProcess, TestDatabase, service_env};
 
@@ -419,4 +421,88 @@ async fn the_api_runs_generate_and_import_jobs_on_etl() {
             .starts_with("etl at http://127.0.0.1:"),
         "{problem}"
     );
+}
+
+#[tokio::test]
+async fn a_job_of_a_killed_etl_replica_is_finished_by_another() {
+    let database = TestDatabase::migrated();
+    let mut env = service_env(database.url().as_str());
+    env.push(("JOB_LEASE_MS".to_owned(), "1000".to_owned()));
+    env.push(("JOB_POLL_MS".to_owned(), "100".to_owned()));
+    let replica = |env: &Vec<(String, String)>| {
+        let port = free_port();
+        let mut env = env.clone();
+        env.push(("ETL_ADDR".to_owned(), format!("127.0.0.1:{port}")));
+        ServiceProcess::spawn("etl", &["serve"], &env, port)
+    };
+    let http = reqwest::Client::new();
+    let mut first = replica(&env);
+    first.wait_ready(Duration::from_secs(30)).await.unwrap();
+    let job: serde_json::Value = http
+        .post(format!("{}/v1/jobs", first.url))
+        .bearer_auth(testkit::SERVICE_TOKEN)
+        .json(&serde_json::json!({"customers": 30000}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = job["id"].as_i64().unwrap();
+    let status = |url: String| {
+        let http = http.clone();
+        async move {
+            let job: serde_json::Value = http
+                .get(format!("{url}/v1/jobs/{id}"))
+                .bearer_auth(testkit::SERVICE_TOKEN)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            job
+        }
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while status(first.url.clone()).await["status"] != "running" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the job never started"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    drop(first); // SIGKILL, mid-load
+
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        count: i64,
+    }
+    let customers = || {
+        diesel::sql_query("SELECT count(*) AS count FROM customers")
+            .get_result::<Count>(&mut database.connect())
+            .unwrap()
+            .count
+    };
+    assert_eq!(customers(), 0, "the killed load left nothing behind");
+
+    let mut second = replica(&env);
+    second.wait_ready(Duration::from_secs(30)).await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let done = loop {
+        let job = status(second.url.clone()).await;
+        if job["status"] == "succeeded" || job["status"] == "failed" {
+            break job;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the job was not taken over: {job}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert_eq!(done["attempts"], 2, "one attempt by each replica");
+    assert_eq!(customers(), 30000);
 }

@@ -8,7 +8,7 @@ use models::db::{DatabaseUrl, DbError, connect_sync};
 use models::schema;
 
 /// The tables `etl export` knows, in the order `--help` lists them.
-pub const EXPORTABLE: [&str; 18] = [
+pub const EXPORTABLE: [&str; 19] = [
     "plans",
     "customers",
     "titles",
@@ -25,9 +25,33 @@ pub const EXPORTABLE: [&str; 18] = [
     "suppressions",
     "segments",
     "segment_memberships",
+    "latest_segment_memberships",
     "scenarios",
     "scenario_effects",
 ];
+
+diesel::table! {
+    /// Each customer's segment in the latest successful segmentation run: a temporary table
+    /// built for the export (COPY TO takes a table).
+    latest_segment_memberships (customer_id) {
+        customer_id -> Int8,
+        segment_id -> Int8,
+        segment -> Text,
+        total_score -> Float8,
+        metrics -> Jsonb,
+        scores -> Jsonb,
+        run_id -> Int8,
+        run_finished_at -> Nullable<Timestamptz>,
+    }
+}
+
+const LATEST_MEMBERSHIPS: &str = "CREATE TEMPORARY TABLE latest_segment_memberships AS \
+    SELECT m.customer_id, m.segment_id, s.name AS segment, m.total_score, m.metrics, m.scores, \
+           r.id AS run_id, r.finished_at AS run_finished_at \
+    FROM segment_memberships m JOIN segments s ON s.id = m.segment_id JOIN segmentation_runs r ON r.id = m.run_id \
+    WHERE r.id = (SELECT id FROM segmentation_runs WHERE status = 'succeeded' \
+                  ORDER BY finished_at DESC NULLS LAST, id DESC LIMIT 1) \
+    ORDER BY m.customer_id";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
@@ -66,6 +90,10 @@ pub fn export(url: &DatabaseUrl, table: &str, out: &mut dyn Write) -> Result<u64
         "suppressions" => copy_out(&mut connection, schema::suppressions::table, out),
         "segments" => copy_out(&mut connection, schema::segments::table, out),
         "segment_memberships" => copy_out(&mut connection, schema::segment_memberships::table, out),
+        "latest_segment_memberships" => {
+            diesel::sql_query(LATEST_MEMBERSHIPS).execute(&mut connection)?;
+            copy_out(&mut connection, latest_segment_memberships::table, out)
+        }
         "scenarios" => copy_out(&mut connection, schema::scenarios::table, out),
         "scenario_effects" => copy_out(&mut connection, schema::scenario_effects::table, out),
         other => Err(ExportError::UnknownTable(other.to_owned())),

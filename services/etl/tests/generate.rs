@@ -367,3 +367,36 @@ fn past_email_experiments_follow_their_rules() {
     );
     assert_eq!(mailed_after, 0);
 }
+
+#[test]
+fn the_latest_segment_memberships_export_with_their_segment_names() {
+    let database = TestDatabase::migrated();
+    generate(
+        database.url(),
+        scenario(5, 2),
+        false,
+        false,
+        &Progress::default(),
+    )
+    .unwrap();
+    diesel::connection::SimpleConnection::batch_execute(
+        &mut database.connect(),
+        "INSERT INTO segmentation_runs (id, scheme, rules, status, finished_at) VALUES
+             (1, 'classic', '{}', 'succeeded', '2026-01-01'), (2, 'classic', '{}', 'succeeded', '2026-02-01'),
+             (3, 'classic', '{}', 'failed', '2026-03-01');
+         INSERT INTO segment_memberships (run_id, customer_id, segment_id, total_score) VALUES
+             (1, 1, 1, 10), (2, 2, 4, 33), (2, 1, 2, 18), (3, 1, 3, 29)",
+    )
+    .unwrap();
+    let mut csv = Vec::new();
+    etl::export::export(database.url(), "latest_segment_memberships", &mut csv).unwrap();
+    let csv = String::from_utf8(csv).unwrap();
+    assert_eq!(
+        csv.lines().collect::<Vec<_>>(),
+        [
+            "customer_id,segment_id,segment,total_score,metrics,scores,run_id,run_finished_at",
+            "1,2,Vulnerable Customers,18,{},{},2,2026-02-01 00:00:00+00",
+            "2,4,Star Customers,33,{},{},2,2026-02-01 00:00:00+00",
+        ]
+    );
+}
