@@ -71,3 +71,12 @@ pub struct JobPage {
     /// Pass as `before` for the next page; absent on the last page.
     pub next: Option<i64>,
 }
+
+/// The query of a job list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::IntoParams)]
+pub struct JobListQuery {
+    /// At most this many jobs (1 to 100; 50 by default).
+    pub limit: Option<i64>,
+    /// Only jobs with a smaller id: the `next` of the previous page.
+    pub before: Option<i64>,
+}

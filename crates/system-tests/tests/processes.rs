@@ -297,18 +297,16 @@ fn etl_import_through_the_binary_names_the_bad_lines() {
     );
 }
 
-async fn wait_for_job(http: &reqwest::Client, api_url: &str, id: i64) -> serde_json::Value {
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+/// Polls `{jobs_url}/{id}` with `token` until the job succeeded or failed.
+async fn wait_for_job(
+    http: &reqwest::Client,
+    jobs_url: &str,
+    token: &str,
+    id: i64,
+) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
     loop {
-        let job: serde_json::Value = http
-            .get(format!("{api_url}/api/v1/jobs/{id}"))
-            .bearer_auth(READ_KEY)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let job = job_status(http, jobs_url, token, id).await;
         if job["status"] == "succeeded" || job["status"] == "failed" {
             return job;
         }
@@ -318,6 +316,21 @@ async fn wait_for_job(http: &reqwest::Client, api_url: &str, id: i64) -> serde_j
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+async fn job_status(
+    http: &reqwest::Client,
+    jobs_url: &str,
+    token: &str,
+    id: i64,
+) -> serde_json::Value {
+    let response = http
+        .get(format!("{jobs_url}/{id}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    response.json().await.unwrap()
 }
 
 #[tokio::test]
@@ -344,7 +357,13 @@ async fn the_api_runs_generate_and_import_jobs_on_etl() {
         .unwrap();
     assert_eq!(created.status(), 202);
     let job: serde_json::Value = created.json().await.unwrap();
-    let done = wait_for_job(&http, api, job["id"].as_i64().unwrap()).await;
+    let done = wait_for_job(
+        &http,
+        &format!("{api}/api/v1/jobs"),
+        READ_KEY,
+        job["id"].as_i64().unwrap(),
+    )
+    .await;
     assert_eq!(done["status"], "succeeded", "{done}");
     assert_eq!(done["counts"]["tables"][1]["rows"], 150);
 
@@ -388,7 +407,13 @@ async fn the_api_runs_generate_and_import_jobs_on_etl() {
     assert_eq!(uploaded.status(), 202);
     let import: serde_json::Value = uploaded.json().await.unwrap();
     assert_eq!(import["kind"], "import");
-    let done = wait_for_job(&http, api, import["id"].as_i64().unwrap()).await;
+    let done = wait_for_job(
+        &http,
+        &format!("{api}/api/v1/jobs"),
+        READ_KEY,
+        import["id"].as_i64().unwrap(),
+    )
+    .await;
     assert_eq!(done["status"], "succeeded", "{done}");
     assert_eq!(done["counts"]["tables"][1]["inserted"], 4);
 
@@ -449,23 +474,9 @@ async fn a_job_of_a_killed_etl_replica_is_finished_by_another() {
         .await
         .unwrap();
     let id = job["id"].as_i64().unwrap();
-    let status = |url: String| {
-        let http = http.clone();
-        async move {
-            let job: serde_json::Value = http
-                .get(format!("{url}/v1/jobs/{id}"))
-                .bearer_auth(testkit::SERVICE_TOKEN)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            job
-        }
-    };
+    let first_jobs = format!("{}/v1/jobs", first.url);
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while status(first.url.clone()).await["status"] != "running" {
+    while job_status(&http, &first_jobs, testkit::SERVICE_TOKEN, id).await["status"] != "running" {
         assert!(
             std::time::Instant::now() < deadline,
             "the job never started"
@@ -490,18 +501,13 @@ async fn a_job_of_a_killed_etl_replica_is_finished_by_another() {
 
     let mut second = replica(&env);
     second.wait_ready(Duration::from_secs(30)).await.unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(120);
-    let done = loop {
-        let job = status(second.url.clone()).await;
-        if job["status"] == "succeeded" || job["status"] == "failed" {
-            break job;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the job was not taken over: {job}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let done = wait_for_job(
+        &http,
+        &format!("{}/v1/jobs", second.url),
+        testkit::SERVICE_TOKEN,
+        id,
+    )
+    .await;
     assert_eq!(done["status"], "succeeded", "{done}");
     assert_eq!(done["attempts"], 2, "one attempt by each replica");
     assert_eq!(customers(), 30000);

@@ -4,11 +4,9 @@
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, ResponseError as _, get, post, web};
 use clients::{ClientError, ServiceClient};
-use models::jobs::{GenerateRequest, Job, JobPage};
-use serde::Deserialize;
+use models::jobs::{GenerateRequest, Job, JobListQuery, JobPage};
 use service::Problem;
 use service::auth::{AdminAccess, ReadAccess};
-use utoipa::IntoParams;
 
 use crate::status::Peers;
 
@@ -35,19 +33,11 @@ fn etl(peers: &Peers) -> &ServiceClient {
     &peers.etl
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct ListQuery {
-    /// At most this many jobs (1 to 100; 50 by default).
-    pub limit: Option<i64>,
-    /// Only jobs with a smaller id: the `next` of the previous page.
-    pub before: Option<i64>,
-}
-
 /// Every service's jobs, newest first.
 #[utoipa::path(
     tag = "jobs",
     security(("api_key" = [])),
-    params(ListQuery),
+    params(JobListQuery),
     responses(
         (status = 200, description = "A page of jobs", body = JobPage),
         (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
@@ -59,7 +49,7 @@ pub struct ListQuery {
 pub async fn list_jobs(
     _: ReadAccess,
     peers: web::Data<Peers>,
-    query: web::Query<ListQuery>,
+    query: web::Query<JobListQuery>,
 ) -> HttpResponse {
     let mut path = format!("v1/jobs?limit={}", query.limit.unwrap_or(50));
     if let Some(before) = query.before {

@@ -7,13 +7,11 @@ use diesel::{ExpressionMethods as _, QueryDsl as _, SelectableHelper as _};
 use diesel_async::{AsyncConnection as _, RunQueryDsl as _};
 use futures_util::StreamExt as _;
 use models::enums::JobKind;
-use models::jobs::{GenerateRequest, Job, JobInsertForm, JobPage};
+use models::jobs::{GenerateRequest, Job, JobInsertForm, JobListQuery, JobPage};
 use models::schema::{job_files, jobs};
-use serde::Deserialize;
 use service::auth::InternalCaller;
 use service::problem::connection;
 use service::{FieldError, Problem};
-use utoipa::IntoParams;
 
 use crate::Settings;
 use crate::import::ImportTable;
@@ -235,19 +233,11 @@ async fn enqueue_import(pool: &models::db::Pool, upload: Upload) -> Result<Job, 
     Ok(job)
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct ListQuery {
-    /// At most this many jobs (1 to 100; 50 by default).
-    pub limit: Option<i64>,
-    /// Only jobs with a smaller id: the `next` of the previous page.
-    pub before: Option<i64>,
-}
-
 /// Every service's jobs, newest first.
 #[utoipa::path(
     tag = "jobs",
     security(("service_token" = [])),
-    params(ListQuery),
+    params(JobListQuery),
     responses(
         (status = 200, description = "A page of jobs", body = JobPage),
         (status = 400, description = "A bad query parameter", body = Problem, content_type = "application/problem+json"),
@@ -258,7 +248,7 @@ pub struct ListQuery {
 #[get("/v1/jobs")]
 pub async fn list_jobs(
     _caller: InternalCaller,
-    query: web::Query<ListQuery>,
+    query: web::Query<JobListQuery>,
     pool: web::Data<models::db::Pool>,
 ) -> Result<web::Json<JobPage>, Problem> {
     let limit = query.limit.unwrap_or(50);

@@ -195,21 +195,7 @@ fn upsert_dimension(
         current = current.join(", "),
         incoming = incoming.join(", "),
     );
-    let mut outcome = TableOutcome {
-        table: file.table.name(),
-        ..TableOutcome::default()
-    };
-    for batch in rows.chunks(BATCH) {
-        let changed: Vec<Inserted> = bind_columns(&sql, batch, columns.len(), |row, index| {
-            row.values[index].clone()
-        })
-        .load(connection)?;
-        let inserted = changed.iter().filter(|row| row.inserted).count() as u64;
-        outcome.inserted += inserted;
-        outcome.updated += changed.len() as u64 - inserted;
-        outcome.unchanged += (batch.len() - changed.len()) as u64;
-    }
-    Ok(outcome)
+    write_batches(connection, &sql, &rows, columns.len(), file.table)
 }
 
 /// When customers are matched on external_id, an e-mail that already belongs to a customer
@@ -393,19 +379,7 @@ fn insert_facts(
         arrays = arrays.join(", "),
         columns = columns.join(", "),
     );
-    let mut outcome = TableOutcome {
-        table: file.table.name(),
-        ..TableOutcome::default()
-    };
-    for batch in rows.chunks(BATCH) {
-        let inserted: Vec<Inserted> = bind_columns(&sql, batch, columns.len(), |row, index| {
-            row.values[index].clone()
-        })
-        .load(connection)?;
-        outcome.inserted += inserted.len() as u64;
-        outcome.unchanged += (batch.len() - inserted.len()) as u64;
-    }
-    Ok(outcome)
+    write_batches(connection, &sql, &rows, columns.len(), file.table)
 }
 
 /// Keys to ids through `sql`, which takes the distinct keys as `$1` and returns (key, id).
@@ -429,17 +403,31 @@ fn resolve(
     Ok(ids)
 }
 
-/// `sql` with one text array per column bound, column by column.
-fn bind_columns<'a>(
-    sql: &'a str,
+/// Runs `sql` (one text array per column, returning `inserted` for each row it wrote) over the
+/// rows in batches, and counts: inserted, updated (written but not new), unchanged (not written).
+fn write_batches(
+    connection: &mut PgConnection,
+    sql: &str,
     rows: &[ParsedRow],
-    count: usize,
-    value: impl Fn(&ParsedRow, usize) -> Option<String>,
-) -> diesel::query_builder::BoxedSqlQuery<'a, diesel::pg::Pg, diesel::query_builder::SqlQuery> {
-    let mut query = diesel::sql_query(sql).into_boxed();
-    for index in 0..count {
-        let column: Vec<Option<String>> = rows.iter().map(|row| value(row, index)).collect();
-        query = query.bind::<Array<Nullable<Text>>, _>(column);
+    columns: usize,
+    table: ImportTable,
+) -> Result<TableOutcome, diesel::result::Error> {
+    let mut outcome = TableOutcome {
+        table: table.name(),
+        ..TableOutcome::default()
+    };
+    for batch in rows.chunks(BATCH) {
+        let mut query = diesel::sql_query(sql).into_boxed();
+        for index in 0..columns {
+            let column: Vec<Option<String>> =
+                batch.iter().map(|row| row.values[index].clone()).collect();
+            query = query.bind::<Array<Nullable<Text>>, _>(column);
+        }
+        let written: Vec<Inserted> = query.load(connection)?;
+        let inserted = written.iter().filter(|row| row.inserted).count() as u64;
+        outcome.inserted += inserted;
+        outcome.updated += written.len() as u64 - inserted;
+        outcome.unchanged += (batch.len() - written.len()) as u64;
     }
-    query
+    Ok(outcome)
 }
