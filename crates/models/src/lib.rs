@@ -6,6 +6,7 @@
 //! types alone does not compile diesel.
 
 pub mod activity;
+pub mod api_keys;
 pub mod catalogue;
 pub mod customers;
 pub mod enums;

@@ -13,6 +13,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    api_keys (id) {
+        id -> Int8,
+        name -> Text,
+        scope -> Text,
+        key_hash -> Bytea,
+        key_prefix -> Text,
+        created_at -> Timestamptz,
+        last_used_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     assignments (id) {
         id -> Int8,
         experiment_id -> Int8,
@@ -363,6 +376,7 @@ diesel::joinable!(watch_sessions -> titles (title_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     analyses,
+    api_keys,
     assignments,
     conversions,
     customers,

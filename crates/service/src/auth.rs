@@ -4,6 +4,11 @@
 //! OpenAPI document can say the same.
 
 use std::future::{Ready, ready};
+
+use actix_web::HttpMessage as _;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
 use std::str::FromStr;
 
 use actix_web::dev::Payload;
@@ -119,15 +124,62 @@ fn unauthorized(detail: &str) -> Problem {
     Problem::new(StatusCode::UNAUTHORIZED, detail)
 }
 
-fn api_key_scope(request: &HttpRequest) -> Result<ApiKeyScope, Problem> {
+/// A new random API key: 256 bits from the operating system, as text.
+pub fn generate_api_key() -> String {
+    let first = uuid::Uuid::new_v4();
+    let second = uuid::Uuid::new_v4();
+    format!("sl_{}{}", first.simple(), second.simple())
+}
+
+/// The scope of the request's key: a bootstrap key of `API_KEYS`, or a managed key that is not
+/// revoked (looked up on every request, so a revoked key stops working at once).
+async fn api_key_scope(request: HttpRequest) -> Result<ApiKeyScope, Problem> {
     let keys = request
         .app_data::<web::Data<ApiKeys>>()
         .ok_or_else(|| Problem::internal(&"API keys are not configured"))?;
-    let token = bearer_token(request).ok_or_else(|| {
+    let token = bearer_token(&request).ok_or_else(|| {
         unauthorized("this route needs an API key: send Authorization: Bearer <key>")
     })?;
-    keys.scope_of(token)
+    if let Some(scope) = keys.scope_of(token) {
+        return Ok(scope);
+    }
+    let pool = request
+        .app_data::<web::Data<models::db::Pool>>()
+        .ok_or_else(|| Problem::internal(&"the database pool is not configured"))?;
+    let mut connection = crate::problem::connection(pool).await?;
+    managed_key_scope(&mut connection, &sha256(token))
+        .await?
         .ok_or_else(|| unauthorized("the API key is not valid"))
+}
+
+/// A managed key's scope, recording its use (at most once a minute, to spare writes).
+async fn managed_key_scope(
+    connection: &mut diesel_async::AsyncPgConnection,
+    hash: &[u8; 32],
+) -> Result<Option<ApiKeyScope>, diesel::result::Error> {
+    use diesel::{ExpressionMethods as _, OptionalExtension as _, QueryDsl as _};
+    use diesel_async::RunQueryDsl as _;
+    use models::schema::api_keys;
+
+    let live = api_keys::table
+        .filter(api_keys::key_hash.eq(hash.to_vec()))
+        .filter(api_keys::revoked_at.is_null());
+    let Some((id, scope, last_used_at)) = live
+        .select((api_keys::id, api_keys::scope, api_keys::last_used_at))
+        .first::<(i64, ApiKeyScope, Option<chrono::DateTime<chrono::Utc>>)>(connection)
+        .await
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let now = chrono::Utc::now();
+    if last_used_at.is_none_or(|used| now - used > chrono::Duration::seconds(60)) {
+        diesel::update(api_keys::table.find(id))
+            .set(api_keys::last_used_at.eq(now))
+            .execute(connection)
+            .await?;
+    }
+    Ok(Some(scope))
 }
 
 /// Present in a handler's arguments: the caller has an API key of any scope.
@@ -139,7 +191,7 @@ impl FromRequest for ReadAccess {
     type Future = Ready<Result<Self, Problem>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(api_key_scope(request).map(|_| ReadAccess))
+        ready(checked_scope(request).map(|_| ReadAccess))
     }
 }
 
@@ -152,7 +204,7 @@ impl FromRequest for AdminAccess {
     type Future = Ready<Result<Self, Problem>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(api_key_scope(request).and_then(|scope| match scope {
+        ready(checked_scope(request).and_then(|scope| match scope {
             ApiKeyScope::Admin => Ok(AdminAccess),
             ApiKeyScope::Read => Err(Problem::new(
                 StatusCode::FORBIDDEN,
@@ -160,6 +212,34 @@ impl FromRequest for AdminAccess {
             )),
         }))
     }
+}
+
+/// The outcome of the API-key check, made once per request by `check_api_key`.
+#[derive(Debug, Clone)]
+struct KeyCheck(Result<ApiKeyScope, Problem>);
+
+/// Middleware for the routes that take API keys: checks the key (which may take a database
+/// lookup) before any extractor runs, so that no answer about the request's content can
+/// reach a caller without a valid key.
+pub async fn check_api_key(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let outcome = api_key_scope(request.request().clone()).await;
+    request.extensions_mut().insert(KeyCheck(outcome));
+    next.call(request).await
+}
+
+fn checked_scope(request: &HttpRequest) -> Result<ApiKeyScope, Problem> {
+    request
+        .extensions()
+        .get::<KeyCheck>()
+        .map(|check| check.0.clone())
+        .unwrap_or_else(|| {
+            Err(Problem::internal(
+                &"the API-key middleware is not installed on this route",
+            ))
+        })
 }
 
 #[cfg(test)]
@@ -174,6 +254,13 @@ mod tests {
         assert_eq!(keys.scope_of("admin-secret"), Some(ApiKeyScope::Admin));
         assert_eq!(keys.scope_of("read-secret"), Some(ApiKeyScope::Read));
         assert_eq!(keys.scope_of("guess"), None);
+    }
+
+    #[test]
+    fn generated_keys_are_long_random_and_distinct() {
+        let (first, second) = (generate_api_key(), generate_api_key());
+        assert!(first.starts_with("sl_") && first.len() == 67, "{first}");
+        assert_ne!(first, second);
     }
 
     #[test]

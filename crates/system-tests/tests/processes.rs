@@ -512,3 +512,49 @@ async fn a_job_of_a_killed_etl_replica_is_finished_by_another() {
     assert_eq!(done["attempts"], 2, "one attempt by each replica");
     assert_eq!(customers(), 30000);
 }
+
+#[tokio::test]
+async fn api_keys_command_creates_lists_and_revokes() {
+    let database = TestDatabase::migrated();
+    let env = service_env(database.url().as_str());
+    let (code, output) = start_failure(
+        "api",
+        &["keys", "create", "--name", "cli key", "--scope", "read"],
+        env.clone(),
+    );
+    assert_eq!(code, Some(0), "{output}");
+    let key = output.lines().next().unwrap().to_owned();
+    assert!(key.starts_with("sl_"), "{output}");
+
+    let app = testkit::spawn_app_with::<api::Api>(
+        TestDatabase::migrated(),
+        &[("DATABASE_URL", database.url().as_str())],
+    )
+    .await;
+    assert_eq!(app.get("/api/v1/plans", Some(&key)).await.status(), 200);
+
+    let (code, output) = start_failure("api", &["keys", "list"], env.clone());
+    assert_eq!(code, Some(0));
+    assert!(
+        output.lines().nth(1).unwrap().contains("cli key"),
+        "{output}"
+    );
+    assert!(!output.contains(&key), "the key itself is never listed");
+
+    let (code, output) = start_failure("api", &["keys", "revoke", "1"], env.clone());
+    assert_eq!(code, Some(0), "{output}");
+    assert_eq!(output.trim(), "revoked key 1 (cli key)");
+    assert_eq!(
+        app.get("/api/v1/plans", Some(&key)).await.status(),
+        401,
+        "no restart needed"
+    );
+
+    let (code, output) = start_failure(
+        "api",
+        &["keys", "create", "--name", "x", "--scope", "root"],
+        env,
+    );
+    assert_eq!(code, Some(2));
+    assert!(output.contains("invalid value 'root'"), "{output}");
+}

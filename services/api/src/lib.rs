@@ -1,5 +1,6 @@
 //! The public REST API: `/api/v1/...`, its OpenAPI document and Swagger UI.
 
+pub mod api_keys;
 pub mod jobs;
 pub mod plans;
 pub mod settings;
@@ -44,6 +45,10 @@ impl Service for Api {
             }
             config.service(
                 scope::scope("/api/v1")
+                    .wrap(actix_web::middleware::from_fn(service::auth::check_api_key))
+                    .service(api_keys::create_key)
+                    .service(api_keys::list_keys)
+                    .service(api_keys::revoke_key)
                     .service(plans::list_plans)
                     .service(plans::create_plan)
                     .service(jobs::list_jobs)
