@@ -189,10 +189,16 @@ async fn redirect_to_docs() -> actix_web::HttpResponse {
 }
 
 async fn no_route(request: HttpRequest) -> Result<actix_web::HttpResponse, Problem> {
+    let (method, path) = (request.method(), request.path());
+    // A known path asked with another method: 405 rather than 404.
+    if let Some(pattern) = request.resource_map().match_pattern(path) {
+        return Err(Problem::new(
+            actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+            format!("{pattern} does not take {method}"),
+        ));
+    }
     Err(Problem::not_found(format!(
-        "no route matches {} {}",
-        request.method(),
-        request.path()
+        "no route matches {method} {path}"
     )))
 }
 

@@ -131,3 +131,33 @@ async fn ready_is_503_while_the_database_is_down_and_recovers_by_itself() {
         "/ready did not recover after the database came back"
     );
 }
+
+#[tokio::test]
+async fn a_known_path_with_another_method_is_405() {
+    let app = spawn_app::<api::Api>().await;
+    let response = app.http.post(app.url("/health")).send().await.unwrap();
+    assert_eq!(response.status(), 405);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let problem: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(problem["detail"], "/health does not take POST");
+    let response = app
+        .http
+        .put(app.url("/api/v1/api-keys/3"))
+        .bearer_auth(testkit::ADMIN_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 405);
+    assert_eq!(
+        app.http
+            .post(app.url("/nowhere"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+}
