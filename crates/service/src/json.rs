@@ -43,19 +43,24 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     }
 }
 
-fn is_json_content_type(request: &HttpRequest) -> bool {
-    let Some(value) = request.headers().get(header::CONTENT_TYPE) else {
-        return false;
-    };
-    let Ok(value) = value.to_str() else {
-        return false;
-    };
-    let essence = value
+/// The request's media type, lower-case and without parameters (`multipart/form-data` for
+/// `multipart/form-data; boundary=x`); empty when there is none.
+pub fn media_type(request: &HttpRequest) -> String {
+    let value = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    value
         .split(';')
         .next()
         .unwrap_or_default()
         .trim()
-        .to_ascii_lowercase();
+        .to_ascii_lowercase()
+}
+
+fn is_json_content_type(request: &HttpRequest) -> bool {
+    let essence = media_type(request);
     essence == "application/json"
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }

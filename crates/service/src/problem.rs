@@ -144,18 +144,6 @@ impl ResponseError for Problem {
     }
 }
 
-impl From<models::db::DbError> for Problem {
-    fn from(error: models::db::DbError) -> Problem {
-        match error {
-            models::db::DbError::Connect { .. } | models::db::DbError::Pool(_) => {
-                tracing::warn!(%error, "database unavailable");
-                Problem::unavailable("the database is unavailable; try again shortly")
-            }
-            models::db::DbError::Query(error) => Problem::internal(&error),
-        }
-    }
-}
-
 /// A database error as the caller should see it: a constraint the request broke is the
 /// caller's problem (409 or 422, never a 500); anything else is ours.
 impl From<diesel::result::Error> for Problem {

@@ -43,20 +43,15 @@ pub async fn create_job(
     settings: web::Data<Settings>,
     pool: web::Data<models::db::Pool>,
 ) -> Result<HttpResponse, Problem> {
-    let content_type = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    let job = if content_type.starts_with("multipart/form-data") {
+    let media_type = service::json::media_type(&request);
+    let job = if media_type == "multipart/form-data" {
         let upload = read_upload(
             Multipart::new(request.headers(), payload),
             settings.max_upload_bytes,
         )
         .await?;
         enqueue_import(&pool, upload).await?
-    } else if content_type.starts_with("application/json") {
+    } else if media_type == "application/json" {
         let bytes = payload.to_bytes_limited(64 * 1024).await.map_err(|_| {
             Problem::new(
                 actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,

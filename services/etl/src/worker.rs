@@ -86,9 +86,19 @@ async fn step(pool: &Pool, settings: &Settings, owner: &str) -> Result<bool, Str
     };
     tracing::info!(job = id, failed = error.is_some(), "job finished");
     let mut connection = pool.get().await.map_err(|error| error.to_string())?;
-    queue::finish(&mut connection, id, owner, counts, error)
+    let finished = queue::finish(&mut connection, id, owner, counts, error)
         .await
         .map_err(|error| error.to_string())?;
+    if finished {
+        // An import's uploads are needed only until the job ends; they may be large.
+        use diesel::{ExpressionMethods as _, QueryDsl as _};
+        use diesel_async::RunQueryDsl as _;
+        use models::schema::job_files;
+        diesel::delete(job_files::table.filter(job_files::job_id.eq(id)))
+            .execute(&mut connection)
+            .await
+            .map_err(|error| error.to_string())?;
+    }
     Ok(true)
 }
 

@@ -206,6 +206,15 @@ async fn import_jobs_take_a_multipart_upload() {
     assert_eq!(done["status"], "succeeded", "{done}");
     assert_eq!(done["counts"]["tables"][1]["table"], "customers");
     assert_eq!(done["counts"]["tables"][1]["inserted"], 4);
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        count: i64,
+    }
+    let files: Count = diesel::sql_query("SELECT count(*) AS count FROM job_files")
+        .get_result(&mut app.database.connect())
+        .unwrap();
+    assert_eq!(files.count, 0, "uploads are deleted once their jobs end");
 
     let (content_type, body) = multipart(&[("people.csv", b"email\n".to_vec())], false);
     let wrong = app

@@ -2,13 +2,12 @@
 //! conversions it brought, for each customer on their own random stream. Variant rates are
 //! the scenario's true ones; machine opens and link-scanner clicks come on top, flagged.
 
-use chrono::{NaiveDate, NaiveTime};
 use rand::RngExt as _;
 use rand_distr::{Distribution as _, Exp};
 use uuid::Uuid;
 
 use super::rows::RowWriter;
-use super::world::{Life, Stream, World};
+use super::world::{Life, Stream, World, midnight};
 
 const IMAGE_PROXY: &str =
     "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)";
@@ -42,16 +41,6 @@ pub struct Receipt {
     pub unsubscribed: bool,
 }
 
-fn midnight(date: NaiveDate) -> i64 {
-    date.and_time(NaiveTime::MIN).and_utc().timestamp()
-}
-
-fn subscribed(life: &Life, instant: i64) -> bool {
-    life.subscriptions
-        .iter()
-        .any(|s| s.started_at <= instant && s.ended_at.is_none_or(|end| end > instant))
-}
-
 impl World {
     /// Variants before experiment `index`, across all experiments: ids are numbered in order.
     pub fn variant_offset(&self, index: usize) -> usize {
@@ -73,7 +62,7 @@ impl World {
                 && life.email_consent
                 && send < self.end()
                 && (low..high).contains(&life.engagement)
-                && subscribed(life, send);
+                && life.subscribed_at(send);
             if !eligible {
                 continue;
             }

@@ -151,6 +151,15 @@ pub struct Life {
     pub perks_at: Option<i64>,
 }
 
+impl Life {
+    /// Whether a subscription (trial or paid) covers `instant`.
+    pub fn subscribed_at(&self, instant: i64) -> bool {
+        self.subscriptions
+            .iter()
+            .any(|s| s.started_at <= instant && s.ended_at.is_none_or(|end| end > instant))
+    }
+}
+
 pub struct World {
     pub scenario: Scenario,
     start: i64,
@@ -160,7 +169,8 @@ pub struct World {
     title_popularity: Vec<f64>,
 }
 
-fn midnight(date: NaiveDate) -> i64 {
+/// Seconds since the epoch at the start of `date`, UTC.
+pub(super) fn midnight(date: NaiveDate) -> i64 {
     date.and_time(NaiveTime::MIN).and_utc().timestamp()
 }
 
@@ -399,34 +409,30 @@ impl World {
         signup_at: i64,
         subscriptions: Vec<SimulatedSubscription>,
     ) -> Life {
-        let region = GEOGRAPHY[region_index].1;
-        let subscribed_at = |instant: i64| {
-            subscriptions
-                .iter()
-                .any(|s| s.started_at <= instant && s.ended_at.is_none_or(|end| end > instant))
-        };
-        let exposure = |regions: &[String], rollout: NaiveDate| {
-            let at = midnight(rollout);
-            (at < self.end && regions.iter().any(|r| r == region) && subscribed_at(at))
-                .then_some(at)
-        };
-        let stream_with_friends_at = exposure(
-            &self.scenario.stream_with_friends.regions,
-            self.scenario.stream_with_friends.rollout,
-        );
-        let perks_at = exposure(
-            &self.scenario.subscriber_perks.regions,
-            self.scenario.subscriber_perks.rollout,
-        );
-        Life {
+        let mut life = Life {
             region_index,
             engagement,
             email_consent: false,
             signup_at,
             subscriptions,
-            stream_with_friends_at,
-            perks_at,
-        }
+            stream_with_friends_at: None,
+            perks_at: None,
+        };
+        let region = GEOGRAPHY[region_index].1;
+        let exposure = |regions: &[String], rollout: NaiveDate| {
+            let at = midnight(rollout);
+            (at < self.end && regions.iter().any(|r| r == region) && life.subscribed_at(at))
+                .then_some(at)
+        };
+        let friends = &self.scenario.stream_with_friends;
+        let perks = &self.scenario.subscriber_perks;
+        let (stream_with_friends_at, perks_at) = (
+            exposure(&friends.regions, friends.rollout),
+            exposure(&perks.regions, perks.rollout),
+        );
+        life.stream_with_friends_at = stream_with_friends_at;
+        life.perks_at = perks_at;
+        life
     }
 
     /// First name, last name and e-mail of customer `id`, and the stream the rest of its
