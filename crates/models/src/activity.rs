@@ -31,6 +31,7 @@ pub struct Subscription {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[cfg_attr(feature = "db", derive(diesel::prelude::Insertable))]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::subscriptions, check_for_backend(diesel::pg::Pg)))]
+#[serde(deny_unknown_fields)]
 pub struct SubscriptionInsertForm {
     pub customer_id: i64,
     pub plan_id: i64,
@@ -38,6 +39,21 @@ pub struct SubscriptionInsertForm {
     pub started_at: DateTime<Utc>,
     pub ended_at: Option<DateTime<Utc>>,
     pub churned_at: Option<DateTime<Utc>>,
+}
+
+/// A change to a subscription: a plan switch, an end, a churn.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::AsChangeset))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::subscriptions, check_for_backend(diesel::pg::Pg)))]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionUpdateForm {
+    pub plan_id: Option<i64>,
+    pub status: Option<SubscriptionStatus>,
+    pub started_at: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "crate::page::double_option")]
+    pub ended_at: Option<Option<DateTime<Utc>>>,
+    #[serde(default, deserialize_with = "crate::page::double_option")]
+    pub churned_at: Option<Option<DateTime<Utc>>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -63,6 +79,7 @@ pub struct WatchSession {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[cfg_attr(feature = "db", derive(diesel::prelude::Insertable))]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::watch_sessions, check_for_backend(diesel::pg::Pg)))]
+#[serde(deny_unknown_fields)]
 pub struct WatchSessionInsertForm {
     pub customer_id: i64,
     pub title_id: i64,
@@ -95,6 +112,7 @@ pub struct Event {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[cfg_attr(feature = "db", derive(diesel::prelude::Insertable))]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::events, check_for_backend(diesel::pg::Pg)))]
+#[serde(deny_unknown_fields)]
 pub struct EventInsertForm {
     pub customer_id: i64,
     pub name: String,
@@ -126,6 +144,7 @@ pub struct FeatureExposure {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[cfg_attr(feature = "db", derive(diesel::prelude::Insertable))]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::feature_exposures, check_for_backend(diesel::pg::Pg)))]
+#[serde(deny_unknown_fields)]
 pub struct FeatureExposureInsertForm {
     pub customer_id: i64,
     pub feature: String,
@@ -160,6 +179,7 @@ pub struct Conversion {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[cfg_attr(feature = "db", derive(diesel::prelude::Insertable))]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::conversions, check_for_backend(diesel::pg::Pg)))]
+#[serde(deny_unknown_fields)]
 pub struct ConversionInsertForm {
     pub customer_id: i64,
     pub kind: ConversionKind,
@@ -168,4 +188,18 @@ pub struct ConversionInsertForm {
     pub experiment_id: Option<i64>,
     pub message_id: Option<Uuid>,
     pub source: ConversionSource,
+}
+
+/// Up to the configured maximum (10,000 by default) events, stored all or none.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventBatch {
+    pub events: Vec<EventInsertForm>,
+}
+
+/// What a batch stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct EventBatchResult {
+    /// Events stored: all of the batch.
+    pub inserted: u64,
 }

@@ -25,6 +25,7 @@ pub struct Plan {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[cfg_attr(feature = "db", derive(diesel::prelude::Insertable))]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::plans, check_for_backend(diesel::pg::Pg)))]
+#[serde(deny_unknown_fields)]
 pub struct PlanInsertForm {
     pub name: String,
     pub monthly_price_cents: i32,
@@ -56,6 +57,7 @@ pub struct Title {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[cfg_attr(feature = "db", derive(diesel::prelude::Insertable))]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::titles, check_for_backend(diesel::pg::Pg)))]
+#[serde(deny_unknown_fields)]
 pub struct TitleInsertForm {
     pub name: String,
     pub genre: String,
@@ -63,4 +65,28 @@ pub struct TitleInsertForm {
     pub duration_minutes: i32,
     pub rating: Option<f64>,
     pub external_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::AsChangeset))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::plans, check_for_backend(diesel::pg::Pg)))]
+#[serde(deny_unknown_fields)]
+pub struct PlanUpdateForm {
+    pub name: Option<String>,
+    pub monthly_price_cents: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::AsChangeset))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::titles, check_for_backend(diesel::pg::Pg)))]
+#[serde(deny_unknown_fields)]
+pub struct TitleUpdateForm {
+    pub name: Option<String>,
+    pub genre: Option<String>,
+    pub release_year: Option<i32>,
+    pub duration_minutes: Option<i32>,
+    #[serde(default, deserialize_with = "crate::page::double_option")]
+    pub rating: Option<Option<f64>>,
+    #[serde(default, deserialize_with = "crate::page::double_option")]
+    pub external_id: Option<Option<String>>,
 }

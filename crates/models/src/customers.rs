@@ -4,7 +4,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::catalogue::Plan;
 use crate::enums::{AcquisitionChannel, AgeBand, Device};
+use crate::segmentation::Segment;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[cfg_attr(
@@ -41,6 +43,7 @@ pub struct Customer {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[cfg_attr(feature = "db", derive(diesel::prelude::Insertable))]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::customers, check_for_backend(diesel::pg::Pg)))]
+#[serde(deny_unknown_fields)]
 pub struct CustomerInsertForm {
     pub external_id: Option<String>,
     pub first_name: String,
@@ -62,17 +65,36 @@ pub struct CustomerInsertForm {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[cfg_attr(feature = "db", derive(diesel::prelude::AsChangeset))]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::customers, check_for_backend(diesel::pg::Pg)))]
+#[serde(deny_unknown_fields)]
 pub struct CustomerUpdateForm {
+    #[serde(default, deserialize_with = "crate::page::double_option")]
     pub external_id: Option<Option<String>>,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub email: Option<String>,
     pub email_consent: Option<bool>,
+    #[serde(default, deserialize_with = "crate::page::double_option")]
     pub country: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::page::double_option")]
     pub region: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::page::double_option")]
     pub city: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::page::double_option")]
     pub age_band: Option<Option<AgeBand>>,
+    #[serde(default, deserialize_with = "crate::page::double_option")]
     pub device: Option<Option<Device>>,
+    #[serde(default, deserialize_with = "crate::page::double_option")]
     pub acquisition_channel: Option<Option<AcquisitionChannel>>,
     pub signup_at: Option<DateTime<Utc>>,
+}
+
+/// A customer with the plan they pay for now and the segment they were last scored into.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CustomerView {
+    #[serde(flatten)]
+    pub customer: Customer,
+    /// The plan of the customer's latest trial or active subscription; `null` when none.
+    pub current_plan: Option<Plan>,
+    /// The segment of the customer's latest segmentation run; `null` when never scored.
+    pub latest_segment: Option<Segment>,
 }

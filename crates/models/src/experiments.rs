@@ -53,6 +53,7 @@ pub struct Experiment {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[cfg_attr(feature = "db", derive(diesel::prelude::Insertable))]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::experiments, check_for_backend(diesel::pg::Pg)))]
+#[serde(deny_unknown_fields)]
 pub struct ExperimentInsertForm {
     pub name: String,
     pub hypothesis: Option<String>,
@@ -68,26 +69,36 @@ pub struct ExperimentInsertForm {
     pub attribution_window_days: Option<i32>,
     pub alpha: Option<f64>,
     pub planned_sample_size: Option<i64>,
+    /// The arms, created with the experiment.
+    #[serde(default)]
+    #[cfg_attr(feature = "db", diesel(skip_insertion))]
+    pub variants: Vec<VariantInsertForm>,
 }
 
 /// A partial update of a draft: absent fields stay; for optional columns `null` clears them.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[cfg_attr(feature = "db", derive(diesel::prelude::AsChangeset))]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::experiments, check_for_backend(diesel::pg::Pg)))]
+#[serde(deny_unknown_fields)]
 pub struct ExperimentUpdateForm {
     pub name: Option<String>,
     pub hypothesis: Option<String>,
     pub goal_metric: Option<Metric>,
     #[schema(value_type = Option<Vec<String>>)]
     pub guardrail_metrics: Option<serde_json::Value>,
+    #[serde(default, deserialize_with = "crate::page::double_option")]
     pub segment_id: Option<Option<i64>>,
     #[schema(value_type = Option<Object>)]
+    #[serde(default, deserialize_with = "crate::page::double_option")]
     pub audience_filter: Option<Option<serde_json::Value>>,
     pub holdout_fraction: Option<f64>,
+    #[serde(default, deserialize_with = "crate::page::double_option")]
     pub test_fraction: Option<Option<f64>>,
+    #[serde(default, deserialize_with = "crate::page::double_option")]
     pub winner_wait_hours: Option<Option<i32>>,
     pub attribution_window_days: Option<i32>,
     pub alpha: Option<f64>,
+    #[serde(default, deserialize_with = "crate::page::double_option")]
     pub planned_sample_size: Option<Option<i64>>,
 }
 
@@ -123,8 +134,8 @@ pub struct Variant {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[cfg_attr(feature = "db", derive(diesel::prelude::Insertable))]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::variants, check_for_backend(diesel::pg::Pg)))]
+#[serde(deny_unknown_fields)]
 pub struct VariantInsertForm {
-    pub experiment_id: i64,
     pub key: String,
     pub name: Option<String>,
     pub weight: Option<f64>,
@@ -140,10 +151,12 @@ pub struct VariantInsertForm {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[cfg_attr(feature = "db", derive(diesel::prelude::AsChangeset))]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::variants, check_for_backend(diesel::pg::Pg)))]
+#[serde(deny_unknown_fields)]
 pub struct VariantUpdateForm {
     pub name: Option<String>,
     pub weight: Option<f64>,
     pub is_control: Option<bool>,
+    #[serde(default, deserialize_with = "crate::page::double_option")]
     pub template_id: Option<Option<i64>>,
     pub subject: Option<String>,
     pub body_text: Option<String>,
@@ -200,6 +213,7 @@ pub struct Analysis {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[cfg_attr(feature = "db", derive(diesel::prelude::Insertable))]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::analyses, check_for_backend(diesel::pg::Pg)))]
+#[serde(deny_unknown_fields)]
 pub struct AnalysisInsertForm {
     pub experiment_id: i64,
     pub job_id: Option<i64>,
@@ -208,4 +222,12 @@ pub struct AnalysisInsertForm {
     pub inputs: serde_json::Value,
     #[schema(value_type = Object)]
     pub results: serde_json::Value,
+}
+
+/// An experiment with its arms.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ExperimentView {
+    #[serde(flatten)]
+    pub experiment: Experiment,
+    pub variants: Vec<Variant>,
 }

@@ -14,6 +14,7 @@ pub mod experiments;
 pub mod jobs;
 pub mod messaging;
 pub mod ops;
+pub mod page;
 pub mod scenarios;
 pub mod segmentation;
 

@@ -34,6 +34,7 @@ pub struct MessageTemplate {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[cfg_attr(feature = "db", derive(diesel::prelude::Insertable))]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::message_templates, check_for_backend(diesel::pg::Pg)))]
+#[serde(deny_unknown_fields)]
 pub struct MessageTemplateInsertForm {
     pub name: String,
     pub kind: TemplateKind,
@@ -47,6 +48,7 @@ pub struct MessageTemplateInsertForm {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[cfg_attr(feature = "db", derive(diesel::prelude::AsChangeset))]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::message_templates, check_for_backend(diesel::pg::Pg)))]
+#[serde(deny_unknown_fields)]
 pub struct MessageTemplateUpdateForm {
     pub name: Option<String>,
     pub kind: Option<TemplateKind>,
@@ -117,6 +119,7 @@ pub struct MessageEvent {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[cfg_attr(feature = "db", derive(diesel::prelude::Insertable))]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::message_events, check_for_backend(diesel::pg::Pg)))]
+#[serde(deny_unknown_fields)]
 pub struct MessageEventInsertForm {
     pub message_id: Uuid,
     pub kind: MessageEventKind,
@@ -152,6 +155,7 @@ pub struct Suppression {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[cfg_attr(feature = "db", derive(diesel::prelude::Insertable))]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::suppressions, check_for_backend(diesel::pg::Pg)))]
+#[serde(deny_unknown_fields)]
 pub struct SuppressionInsertForm {
     pub email: String,
     pub customer_id: Option<i64>,

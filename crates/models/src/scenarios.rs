@@ -30,6 +30,7 @@ pub struct Scenario {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[cfg_attr(feature = "db", derive(diesel::prelude::Insertable))]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::scenarios, check_for_backend(diesel::pg::Pg)))]
+#[serde(deny_unknown_fields)]
 pub struct ScenarioInsertForm {
     pub name: String,
     pub seed: i64,
@@ -62,6 +63,7 @@ pub struct ScenarioEffect {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[cfg_attr(feature = "db", derive(diesel::prelude::Insertable))]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::scenario_effects, check_for_backend(diesel::pg::Pg)))]
+#[serde(deny_unknown_fields)]
 pub struct ScenarioEffectInsertForm {
     pub scenario_id: i64,
     pub treatment: String,

@@ -26,6 +26,27 @@ pub struct Segment {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::Insertable))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::segments, check_for_backend(diesel::pg::Pg)))]
+#[serde(deny_unknown_fields)]
+pub struct SegmentInsertForm {
+    pub name: String,
+    pub description: Option<String>,
+    /// Position from least to most valuable; unique.
+    pub sort_order: i32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::AsChangeset))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::segments, check_for_backend(diesel::pg::Pg)))]
+#[serde(deny_unknown_fields)]
+pub struct SegmentUpdateForm {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub sort_order: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[cfg_attr(
     feature = "db",
     derive(
@@ -48,6 +69,7 @@ pub struct SegmentationRuleSet {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[cfg_attr(feature = "db", derive(diesel::prelude::Insertable))]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::segmentation_rule_sets, check_for_backend(diesel::pg::Pg)))]
+#[serde(deny_unknown_fields)]
 pub struct SegmentationRuleSetInsertForm {
     pub name: String,
     pub scheme: SegmentationScheme,
@@ -84,6 +106,7 @@ pub struct SegmentationRun {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[cfg_attr(feature = "db", derive(diesel::prelude::Insertable))]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::segmentation_runs, check_for_backend(diesel::pg::Pg)))]
+#[serde(deny_unknown_fields)]
 pub struct SegmentationRunInsertForm {
     pub rule_set_id: Option<i64>,
     pub job_id: Option<i64>,

@@ -10,8 +10,11 @@ pub mod jobs;
 pub mod json;
 pub mod metrics;
 pub mod problem;
+pub mod query;
+pub mod responses;
 pub mod server;
 pub mod settings;
 pub mod telemetry;
+pub mod validate;
 
 pub use problem::{FieldError, Problem};

@@ -158,10 +158,17 @@ impl From<diesel::result::Error> for Problem {
                         "a record with the same value already exists ({constraint})"
                     )),
                     DatabaseErrorKind::ForeignKeyViolation => {
-                        Problem::validation(vec![FieldError::new(
-                            info.column_name().unwrap_or(constraint),
-                            "refers to a record that does not exist",
-                        )])
+                        let detail = info.details().unwrap_or_default();
+                        if detail.contains("is still referenced") {
+                            Problem::conflict(format!(
+                                "other records still refer to this one: {detail}"
+                            ))
+                        } else {
+                            Problem::validation(vec![FieldError::new(
+                                key_column(detail).unwrap_or(constraint),
+                                "refers to a record that does not exist",
+                            )])
+                        }
                     }
                     DatabaseErrorKind::CheckViolation | DatabaseErrorKind::NotNullViolation => {
                         Problem::validation(vec![FieldError::new(
@@ -175,6 +182,13 @@ impl From<diesel::result::Error> for Problem {
             _ => Problem::internal(&error),
         }
     }
+}
+
+/// The column of PostgreSQL's "Key (customer_id)=(7) is not present in table ..." detail.
+fn key_column(detail: &str) -> Option<&str> {
+    let rest = detail.strip_prefix("Key (")?;
+    let (column, _) = rest.split_once(")=")?;
+    Some(column)
 }
 
 /// A connection from the pool, or a 503 when the database cannot be reached.
@@ -206,6 +220,15 @@ mod tests {
                 "errors": [{"field": "variants[0].trials", "message": "must be >= successes"}]
             })
         );
+    }
+
+    #[test]
+    fn names_the_column_of_a_foreign_key_detail() {
+        assert_eq!(
+            key_column("Key (customer_id)=(7) is not present in table \"customers\"."),
+            Some("customer_id")
+        );
+        assert_eq!(key_column("something else"), None);
     }
 
     #[test]

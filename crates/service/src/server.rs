@@ -146,9 +146,11 @@ fn serve(
 ) -> Result<Server, StartError> {
     let metrics = HttpMetrics::new(info.name)?;
     let document = openapi_document(openapi, &routes);
+    let allowed_methods = web::Data::new(AllowedMethods::of(&document));
     let server = HttpServer::new(move || {
         let routes = routes.clone();
         App::new()
+            .app_data(allowed_methods.clone())
             .app_data(web::Data::new(info))
             .app_data(web::Data::new(pool.clone()))
             .app_data(web::Data::new(metrics.clone()))
@@ -188,14 +190,53 @@ async fn redirect_to_docs() -> actix_web::HttpResponse {
         .finish()
 }
 
+/// The methods each documented path takes, for the `Allow` header of a 405.
+#[derive(Debug, Default)]
+struct AllowedMethods(std::collections::HashMap<String, String>);
+
+impl AllowedMethods {
+    fn of(document: &OpenApi) -> AllowedMethods {
+        let methods = document
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let operations = [
+                    ("GET", &item.get),
+                    ("POST", &item.post),
+                    ("PUT", &item.put),
+                    ("PATCH", &item.patch),
+                    ("DELETE", &item.delete),
+                ];
+                let allowed: Vec<&str> = operations
+                    .iter()
+                    .filter(|(_, operation)| operation.is_some())
+                    .map(|(method, _)| *method)
+                    .collect();
+                (path.clone(), allowed.join(", "))
+            })
+            .collect();
+        AllowedMethods(methods)
+    }
+}
+
 async fn no_route(request: HttpRequest) -> Result<actix_web::HttpResponse, Problem> {
     let (method, path) = (request.method(), request.path());
     // A known path asked with another method: 405 rather than 404.
     if let Some(pattern) = request.resource_map().match_pattern(path) {
-        return Err(Problem::new(
+        let problem = Problem::new(
             actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
             format!("{pattern} does not take {method}"),
-        ));
+        );
+        let mut response = problem.error_response();
+        let allowed = request
+            .app_data::<web::Data<AllowedMethods>>()
+            .and_then(|allowed| allowed.0.get(&pattern).cloned())
+            .and_then(|allowed| header::HeaderValue::from_str(&allowed).ok());
+        if let Some(allowed) = allowed {
+            response.headers_mut().insert(header::ALLOW, allowed);
+        }
+        return Ok(response);
     }
     Err(Problem::not_found(format!(
         "no route matches {method} {path}"

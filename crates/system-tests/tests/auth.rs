@@ -41,17 +41,19 @@ async fn public_routes_need_a_valid_api_key() {
 
     let plans = app.get("/api/v1/plans", Some(READ_KEY)).await;
     assert_eq!(plans.status(), 200);
-    let plans: Vec<serde_json::Value> = plans.json().await.unwrap();
-    let names: Vec<&str> = plans
+    let page: serde_json::Value = plans.json().await.unwrap();
+    let names: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
         .iter()
         .map(|plan| plan["name"].as_str().unwrap())
         .collect();
     assert_eq!(
         names,
-        ["Student", "Basic", "Premium", "Family"],
-        "seeded plans, cheapest first"
+        ["Student", "Family", "Basic", "Premium"],
+        "seeded plans, by id"
     );
-    assert_eq!(plans[3]["monthly_price_cents"], 1000);
+    assert_eq!(page["items"][1]["monthly_price_cents"], 1000);
 }
 
 #[tokio::test]

@@ -23,13 +23,13 @@ async fn post_plan(app: &TestApp, content_type: &str, body: &str) -> (u16, serde
 }
 
 async fn plan_count(app: &TestApp) -> usize {
-    let plans: Vec<serde_json::Value> = app
+    let page: serde_json::Value = app
         .get("/api/v1/plans", Some(ADMIN_KEY))
         .await
         .json()
         .await
         .unwrap();
-    plans.len()
+    page["items"].as_array().unwrap().len()
 }
 
 #[tokio::test]
@@ -129,12 +129,13 @@ async fn a_duplicate_is_409_and_changes_nothing() {
         body["detail"],
         "a record with the same value already exists (plans_name_key)"
     );
-    let plans: Vec<serde_json::Value> = app
+    let page: serde_json::Value = app
         .get("/api/v1/plans", Some(ADMIN_KEY))
         .await
         .json()
         .await
         .unwrap();
+    let plans = page["items"].as_array().unwrap();
     let basic = plans.iter().find(|plan| plan["name"] == "Basic").unwrap();
     assert_eq!(basic["monthly_price_cents"], 700);
 }

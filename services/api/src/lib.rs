@@ -1,10 +1,25 @@
 //! The public REST API: `/api/v1/...`, its OpenAPI document and Swagger UI.
 
 pub mod api_keys;
+pub mod segmentation;
+pub mod records;
+pub mod experiments;
+pub mod templates;
+pub mod suppressions;
+pub mod subscriptions;
+pub mod sessions;
+pub mod segments;
+pub mod links;
+pub mod events;
+pub mod customers;
+pub mod conversions;
+mod crud;
 pub mod jobs;
+pub mod paging;
 pub mod plans;
 pub mod settings;
 pub mod status;
+pub mod titles;
 
 use std::sync::Arc;
 
@@ -13,6 +28,7 @@ use clients::{CallPolicy, ServiceClient};
 use service::binary::{Listen, Service};
 use service::health::ServiceInfo;
 use service::server::Routes;
+use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::scope;
 
 pub use settings::Settings;
@@ -37,20 +53,22 @@ impl Service for Api {
                 .map(|settings| settings.api_keys.clone())
                 .unwrap_or_default(),
         );
+        let limits = settings.map(|settings| settings.limits).unwrap_or_default();
         let peers = settings.and_then(peer_clients).map(web::Data::new);
         Arc::new(move |config| {
             config.app_data(api_keys.clone());
+            config.app_data(web::Data::new(limits));
             if let Some(peers) = &peers {
                 config.app_data(peers.clone());
             }
             config.service(
                 scope::scope("/api/v1")
                     .wrap(actix_web::middleware::from_fn(service::auth::check_api_key))
+                    .app_data(web::PayloadConfig::new(limits.max_body_bytes))
+                    .configure(resources)
                     .service(api_keys::create_key)
                     .service(api_keys::list_keys)
                     .service(api_keys::revoke_key)
-                    .service(plans::list_plans)
-                    .service(plans::create_plan)
                     .service(jobs::list_jobs)
                     .service(jobs::create_job)
                     .service(jobs::get_job)
@@ -58,6 +76,78 @@ impl Service for Api {
             );
         })
     }
+}
+
+/// Every resource's routes, in the order of the documentation.
+fn resources(config: &mut ServiceConfig) {
+    config
+        .service(customers::list_customers)
+        .service(customers::get_customer)
+        .service(customers::create_customer)
+        .service(customers::update_customer)
+        .service(customers::delete_customer)
+        .service(segmentation::list_customer_segments)
+        .service(plans::list_plans)
+        .service(plans::get_plan)
+        .service(plans::create_plan)
+        .service(plans::update_plan)
+        .service(plans::delete_plan)
+        .service(subscriptions::list_subscriptions)
+        .service(subscriptions::get_subscription)
+        .service(subscriptions::create_subscription)
+        .service(subscriptions::update_subscription)
+        .service(subscriptions::delete_subscription)
+        .service(titles::list_titles)
+        .service(titles::get_title)
+        .service(titles::create_title)
+        .service(titles::update_title)
+        .service(titles::delete_title)
+        .service(sessions::list_sessions)
+        .service(sessions::get_session)
+        .service(sessions::create_session)
+        .service(sessions::delete_session)
+        .service(events::list_events)
+        .service(events::create_event_batch)
+        .service(events::get_event)
+        .service(events::create_event)
+        .service(events::delete_event)
+        .service(conversions::list_conversions)
+        .service(conversions::get_conversion)
+        .service(conversions::create_conversion)
+        .service(conversions::delete_conversion)
+        .service(segments::list_segments)
+        .service(segments::get_segment)
+        .service(segments::create_segment)
+        .service(segments::update_segment)
+        .service(segments::delete_segment)
+        .service(templates::list_templates)
+        .service(templates::get_template)
+        .service(templates::create_template)
+        .service(templates::update_template)
+        .service(templates::delete_template)
+        .service(experiments::list_experiments)
+        .service(experiments::get_experiment)
+        .service(experiments::create_experiment)
+        .service(experiments::update_experiment)
+        .service(experiments::delete_experiment)
+        .service(experiments::create_variant)
+        .service(experiments::update_variant)
+        .service(experiments::delete_variant)
+        .service(suppressions::list_suppressions)
+        .service(suppressions::get_suppression)
+        .service(suppressions::create_suppression)
+        .service(suppressions::delete_suppression)
+        .service(records::list_assignments)
+        .service(records::get_assignment)
+        .service(records::list_messages)
+        .service(records::get_message)
+        .service(records::list_message_events)
+        .service(records::get_message_event)
+        .service(records::list_analyses)
+        .service(records::get_analysis)
+        .service(segmentation::list_runs)
+        .service(segmentation::get_run)
+        .service(segmentation::list_run_memberships);
 }
 
 fn peer_clients(settings: &Settings) -> Option<status::Peers> {

@@ -1,89 +1,111 @@
 //! `/api/v1/plans`: the subscription plans and their monthly prices.
 
-use actix_web::{HttpResponse, get, post, web};
-use diesel::{QueryDsl as _, SelectableHelper as _};
-use diesel_async::RunQueryDsl as _;
-use models::catalogue::{Plan, PlanInsertForm};
+use actix_web::{delete, get, patch, post, web};
+use diesel::QueryDsl as _;
+use models::catalogue::{Plan, PlanInsertForm, PlanUpdateForm};
+use models::page::{Page, PageQuery};
 use models::schema::plans;
-use service::auth::{AdminAccess, ReadAccess};
-use service::json::JsonBody;
+use service::Problem;
+use service::auth::ReadAccess;
 use service::problem::connection;
-use service::{FieldError, Problem};
+use service::query::QueryParams;
+use service::responses::ListErrors;
+use service::validate::{Checks, NAME_MAX};
+
+use crate::crud::{create_row, delete_by_id, get_by_id, update_by_id};
+use crate::paging::{load_page, window};
 
 /// Highest monthly price accepted, in cents: above this is a typo, not a plan.
 const MAX_MONTHLY_PRICE_CENTS: i32 = 100_000;
 
-/// Every plan, cheapest first.
+/// Plans by id.
 #[utoipa::path(
     tag = "plans",
     security(("api_key" = [])),
-    responses(
-        (status = 200, description = "All plans", body = Vec<Plan>),
-        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
-    )
+    params(PageQuery),
+    responses((status = 200, description = "A page of plans", body = Page<Plan>), ListErrors)
 )]
 #[get("/plans")]
 pub async fn list_plans(
     _: ReadAccess,
     pool: web::Data<models::db::Pool>,
-) -> Result<web::Json<Vec<Plan>>, Problem> {
+    QueryParams(page_query): QueryParams<PageQuery>,
+) -> Result<web::Json<Page<Plan>>, Problem> {
+    let window = window::<i64>(&page_query)?;
+    let filtered = || plans::table.into_boxed();
     let mut connection = connection(&pool).await?;
-    let rows = plans::table
-        .order((plans::monthly_price_cents, plans::id))
-        .select(Plan::as_select())
-        .load(&mut connection)
-        .await?;
-    Ok(web::Json(rows))
+    Ok(web::Json(load_page!(
+        &mut connection,
+        filtered,
+        plans::id,
+        Plan,
+        id,
+        window,
+        page_query.total
+    )))
 }
 
-/// Adds a plan.
-#[utoipa::path(
-    tag = "plans",
-    security(("api_key" = [])),
-    request_body(content = PlanInsertForm, example = json!({"name": "Ultra", "monthly_price_cents": 1299})),
-    responses(
-        (status = 201, description = "The plan created", body = Plan),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key is not an admin key", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "A plan with this name exists", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[post("/plans")]
-pub async fn create_plan(
-    _: AdminAccess,
-    pool: web::Data<models::db::Pool>,
-    JsonBody(form): JsonBody<PlanInsertForm>,
-) -> Result<HttpResponse, Problem> {
-    let form = validate(form)?;
-    let mut connection = connection(&pool).await?;
-    let plan = diesel::insert_into(plans::table)
-        .values(&form)
-        .returning(Plan::as_returning())
-        .get_result(&mut connection)
-        .await?;
-    Ok(HttpResponse::Created().json(plan))
+get_by_id!(get_plan, "/plans/{id}", "plans", plans, Plan, "One plan.");
+
+create_row!(
+    create_plan,
+    "/plans",
+    "plans",
+    plans,
+    Plan,
+    PlanInsertForm,
+    prepare_insert,
+    {"name": "Ultra", "monthly_price_cents": 1299},
+    "Adds a plan; its name must be new (409 otherwise)."
+);
+
+update_by_id!(
+    update_plan,
+    "/plans/{id}",
+    "plans",
+    plans,
+    Plan,
+    PlanUpdateForm,
+    prepare_update,
+    {"monthly_price_cents": 1099},
+    "Renames or reprices a plan; absent fields stay."
+);
+
+delete_by_id!(
+    delete_plan,
+    "/plans/{id}",
+    "plans",
+    plans,
+    "Deletes a plan nobody subscribed to (409 otherwise)."
+);
+
+fn prepare_insert(form: PlanInsertForm) -> Result<PlanInsertForm, Problem> {
+    let form = PlanInsertForm {
+        name: form.name.trim().to_owned(),
+        ..form
+    };
+    check(Some(&form.name), Some(form.monthly_price_cents))?;
+    Ok(form)
 }
 
-fn validate(form: PlanInsertForm) -> Result<PlanInsertForm, Problem> {
-    let name = form.name.trim().to_owned();
-    let mut errors = Vec::new();
-    if name.is_empty() {
-        errors.push(FieldError::new("name", "must not be empty"));
+fn prepare_update(form: PlanUpdateForm) -> Result<PlanUpdateForm, Problem> {
+    let form = PlanUpdateForm {
+        name: form.name.map(|name| name.trim().to_owned()),
+        ..form
+    };
+    check(form.name.as_deref(), form.monthly_price_cents)?;
+    Ok(form)
+}
+
+fn check(name: Option<&str>, monthly_price_cents: Option<i32>) -> Result<(), Problem> {
+    let mut checks = Checks::new();
+    if let Some(name) = name {
+        checks.required_text("name", name, NAME_MAX);
     }
-    if !(0..=MAX_MONTHLY_PRICE_CENTS).contains(&form.monthly_price_cents) {
-        errors.push(FieldError::new(
-            "monthly_price_cents",
-            format!("must be between 0 and {MAX_MONTHLY_PRICE_CENTS}"),
-        ));
+    if let Some(price) = monthly_price_cents {
+        checks.range("monthly_price_cents", price, 0, MAX_MONTHLY_PRICE_CENTS);
     }
-    if errors.is_empty() {
-        Ok(PlanInsertForm { name, ..form })
-    } else {
-        Err(Problem::validation(errors))
-    }
+    checks.finish()
 }
 
 #[cfg(test)]
@@ -92,7 +114,7 @@ mod tests {
 
     #[test]
     fn names_every_field_at_fault() {
-        let problem = validate(PlanInsertForm {
+        let problem = prepare_insert(PlanInsertForm {
             name: "  ".to_owned(),
             monthly_price_cents: -1,
         })
@@ -107,7 +129,7 @@ mod tests {
 
     #[test]
     fn trims_the_name() {
-        let form = validate(PlanInsertForm {
+        let form = prepare_insert(PlanInsertForm {
             name: " Ultra ".to_owned(),
             monthly_price_cents: 1299,
         })

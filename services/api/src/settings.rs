@@ -13,6 +13,7 @@ pub struct Settings {
     pub ds_url: Url,
     pub mailer_url: Url,
     pub etl_url: Url,
+    pub limits: Limits,
 }
 
 impl ServiceSettings for Settings {
@@ -23,6 +24,7 @@ impl ServiceSettings for Settings {
             ds_url: peer_url(env, "DS_URL", "http://127.0.0.1:8001/")?,
             mailer_url: peer_url(env, "MAILER_URL", "http://127.0.0.1:8002/")?,
             etl_url: peer_url(env, "ETL_URL", "http://127.0.0.1:8003/")?,
+            limits: Limits::from_env(env)?,
         })
     }
 
@@ -50,4 +52,36 @@ fn peer_url(env: &Env, name: &str, default: &str) -> Result<Url, SettingsError> 
         });
     }
     Ok(url)
+}
+
+/// How much one request may carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// `API_MAX_BODY_BYTES`: largest JSON body of an ordinary route.
+    pub max_body_bytes: usize,
+    /// `API_MAX_BATCH_EVENTS`: most events in one `POST /api/v1/events:batch`.
+    pub max_batch_events: usize,
+    /// `API_MAX_BATCH_BYTES`: largest body of a batch.
+    pub max_batch_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_body_bytes: 1024 * 1024,
+            max_batch_events: 10_000,
+            max_batch_bytes: 16 * 1024 * 1024,
+        }
+    }
+}
+
+impl Limits {
+    fn from_env(env: &Env) -> Result<Limits, SettingsError> {
+        let default = Limits::default();
+        Ok(Limits {
+            max_body_bytes: env.or("API_MAX_BODY_BYTES", default.max_body_bytes)?,
+            max_batch_events: env.or("API_MAX_BATCH_EVENTS", default.max_batch_events)?,
+            max_batch_bytes: env.or("API_MAX_BATCH_BYTES", default.max_batch_bytes)?,
+        })
+    }
 }

@@ -1,0 +1,371 @@
+//! `/api/v1/customers`: the people who subscribe, with their current plan and latest segment.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use diesel::dsl::sql;
+use diesel::sql_types::{BigInt, Bool};
+use diesel::{
+    ExpressionMethods as _, OptionalExtension as _, PgTextExpressionMethods as _, QueryDsl as _,
+    SelectableHelper as _,
+};
+use diesel_async::{AsyncPgConnection, RunQueryDsl as _};
+use models::catalogue::Plan;
+use models::customers::{Customer, CustomerInsertForm, CustomerUpdateForm, CustomerView};
+use models::enums::SubscriptionStatus;
+use models::page::{Page, PageQuery};
+use models::schema::{customers, plans, segment_memberships, segments, subscriptions};
+use models::segmentation::Segment;
+use serde::Deserialize;
+use service::auth::{AdminAccess, ReadAccess};
+use service::json::JsonBody;
+use service::problem::connection;
+use service::query::QueryParams;
+use service::responses::{GetErrors, ListErrors, WriteErrors};
+use service::validate::{Checks, NAME_MAX};
+use service::Problem;
+use utoipa::IntoParams;
+
+use crate::crud::delete_by_id;
+use crate::paging::{load_page, window};
+
+/// Filters of the customer list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CustomerFilter {
+    /// Only customers whose latest segment is this one.
+    pub segment_id: Option<i64>,
+    /// Only customers with a trial or active subscription on this plan.
+    pub plan_id: Option<i64>,
+    /// ISO 3166-1 alpha-2 code.
+    #[param(example = "NO")]
+    pub country: Option<String>,
+    /// Signed up at or after this time.
+    pub signup_from: Option<DateTime<Utc>>,
+    /// Signed up before this time.
+    pub signup_before: Option<DateTime<Utc>>,
+    /// Part of the e-mail address, any case.
+    #[param(example = "example.com")]
+    pub email: Option<String>,
+}
+
+/// Customers by id, each with current plan and latest segment.
+#[utoipa::path(
+    tag = "customers",
+    security(("api_key" = [])),
+    params(PageQuery, CustomerFilter),
+    responses((status = 200, description = "A page of customers", body = Page<CustomerView>), ListErrors)
+)]
+#[get("/customers")]
+pub async fn list_customers(
+    _: ReadAccess,
+    pool: web::Data<models::db::Pool>,
+    QueryParams(page_query): QueryParams<PageQuery>,
+    QueryParams(filter): QueryParams<CustomerFilter>,
+) -> Result<web::Json<Page<CustomerView>>, Problem> {
+    let window = window::<i64>(&page_query)?;
+    let filtered = || {
+        let mut query = customers::table.into_boxed();
+        if let Some(segment_id) = filter.segment_id {
+            query = query.filter(
+                sql::<Bool>(
+                    "EXISTS (SELECT 1 FROM segment_memberships m \
+                     WHERE m.customer_id = customers.id AND m.segment_id = ",
+                )
+                .bind::<BigInt, _>(segment_id)
+                .sql(
+                    " AND m.run_id = (SELECT max(l.run_id) FROM segment_memberships l \
+                     WHERE l.customer_id = customers.id))",
+                ),
+            );
+        }
+        if let Some(plan_id) = filter.plan_id {
+            query = query.filter(
+                sql::<Bool>(
+                    "EXISTS (SELECT 1 FROM subscriptions s WHERE s.customer_id = customers.id \
+                     AND s.status IN ('trial', 'active') AND s.plan_id = ",
+                )
+                .bind::<BigInt, _>(plan_id)
+                .sql(")"),
+            );
+        }
+        if let Some(country) = &filter.country {
+            query = query.filter(customers::country.eq(country.to_uppercase()));
+        }
+        if let Some(from) = filter.signup_from {
+            query = query.filter(customers::signup_at.ge(from));
+        }
+        if let Some(before) = filter.signup_before {
+            query = query.filter(customers::signup_at.lt(before));
+        }
+        if let Some(email) = &filter.email {
+            query = query.filter(customers::email.ilike(format!("%{}%", like_escaped(email))));
+        }
+        query
+    };
+    let mut connection = connection(&pool).await?;
+    let page = load_page!(
+        &mut connection,
+        filtered,
+        customers::id,
+        Customer,
+        id,
+        window,
+        page_query.total
+    );
+    let items = views(&mut connection, page.items).await?;
+    Ok(web::Json(Page {
+        items,
+        next: page.next,
+        total: page.total,
+    }))
+}
+
+/// One customer with current plan and latest segment.
+#[utoipa::path(
+    tag = "customers",
+    security(("api_key" = [])),
+    params(("id" = i64, Path, description = "The customer's id")),
+    responses((status = 200, description = "The customer", body = CustomerView), GetErrors)
+)]
+#[get("/customers/{id}")]
+pub async fn get_customer(
+    _: ReadAccess,
+    pool: web::Data<models::db::Pool>,
+    id: web::Path<i64>,
+) -> Result<web::Json<CustomerView>, Problem> {
+    let id = id.into_inner();
+    let mut connection = connection(&pool).await?;
+    let customer = customers::table
+        .find(id)
+        .select(Customer::as_select())
+        .first(&mut connection)
+        .await
+        .optional()?
+        .ok_or_else(|| no_customer(id))?;
+    one_view(&mut connection, customer).await.map(web::Json)
+}
+
+/// Adds a customer. The e-mail is stored lower-case; a second customer with the same e-mail
+/// (any case) is a 409.
+#[utoipa::path(
+    tag = "customers",
+    security(("api_key" = [])),
+    request_body(content = CustomerInsertForm, example = json!({
+        "external_id": "crm-1042", "first_name": "Ada", "last_name": "Lovelace",
+        "email": "ada@example.com", "email_consent": true, "country": "GB", "region": "England",
+        "city": "London", "age_band": "35-44", "device": "tv", "acquisition_channel": "referral",
+        "signup_at": "2026-01-15T10:00:00Z"
+    })),
+    responses((status = 201, description = "The customer created", body = CustomerView), WriteErrors)
+)]
+#[post("/customers")]
+pub async fn create_customer(
+    _: AdminAccess,
+    pool: web::Data<models::db::Pool>,
+    JsonBody(form): JsonBody<CustomerInsertForm>,
+) -> Result<HttpResponse, Problem> {
+    let form = prepare_insert(form)?;
+    let mut connection = connection(&pool).await?;
+    let customer = diesel::insert_into(customers::table)
+        .values(&form)
+        .returning(Customer::as_returning())
+        .get_result(&mut connection)
+        .await?;
+    let view = one_view(&mut connection, customer).await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// Changes a customer: absent fields stay, `null` clears an optional one.
+#[utoipa::path(
+    tag = "customers",
+    security(("api_key" = [])),
+    params(("id" = i64, Path, description = "The customer's id")),
+    request_body(content = CustomerUpdateForm, example = json!({"city": "Bergen", "email_consent": false})),
+    responses((status = 200, description = "The customer changed", body = CustomerView), WriteErrors)
+)]
+#[patch("/customers/{id}")]
+pub async fn update_customer(
+    _: AdminAccess,
+    pool: web::Data<models::db::Pool>,
+    id: web::Path<i64>,
+    JsonBody(form): JsonBody<CustomerUpdateForm>,
+) -> Result<web::Json<CustomerView>, Problem> {
+    let id = id.into_inner();
+    let form = prepare_update(form)?;
+    let mut connection = connection(&pool).await?;
+    let row = customers::table.find(id);
+    let customer = if form == CustomerUpdateForm::default() {
+        row.select(Customer::as_select())
+            .first(&mut connection)
+            .await
+            .optional()?
+    } else {
+        diesel::update(row)
+            .set(&form)
+            .returning(Customer::as_returning())
+            .get_result(&mut connection)
+            .await
+            .optional()?
+    };
+    let customer = customer.ok_or_else(|| no_customer(id))?;
+    one_view(&mut connection, customer).await.map(web::Json)
+}
+
+delete_by_id!(
+    delete_customer,
+    "/customers/{id}",
+    "customers",
+    customers,
+    "Deletes a customer and everything recorded about them (subscriptions, sessions, events, \
+     assignments, messages, memberships)."
+);
+
+fn no_customer(id: i64) -> Problem {
+    Problem::not_found(format!("no customer {id}"))
+}
+
+async fn one_view(
+    connection: &mut AsyncPgConnection,
+    customer: Customer,
+) -> Result<CustomerView, Problem> {
+    let id = customer.id;
+    views(connection, vec![customer])
+        .await?
+        .pop()
+        .ok_or_else(|| no_customer(id))
+}
+
+/// The customers with their current plan and latest segment: two queries for a whole page.
+async fn views(
+    connection: &mut AsyncPgConnection,
+    customers: Vec<Customer>,
+) -> Result<Vec<CustomerView>, Problem> {
+    let ids: Vec<i64> = customers.iter().map(|customer| customer.id).collect();
+    let mut current_plans: HashMap<i64, Plan> = subscriptions::table
+        .inner_join(plans::table)
+        .filter(subscriptions::customer_id.eq_any(&ids))
+        .filter(subscriptions::status.eq_any([SubscriptionStatus::Trial, SubscriptionStatus::Active]))
+        .distinct_on(subscriptions::customer_id)
+        .order((subscriptions::customer_id, subscriptions::started_at.desc()))
+        .select((subscriptions::customer_id, Plan::as_select()))
+        .load::<(i64, Plan)>(connection)
+        .await?
+        .into_iter()
+        .collect();
+    let mut latest_segments: HashMap<i64, Segment> = segment_memberships::table
+        .inner_join(segments::table)
+        .filter(segment_memberships::customer_id.eq_any(&ids))
+        .distinct_on(segment_memberships::customer_id)
+        .order((segment_memberships::customer_id, segment_memberships::run_id.desc()))
+        .select((segment_memberships::customer_id, Segment::as_select()))
+        .load::<(i64, Segment)>(connection)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(customers
+        .into_iter()
+        .map(|customer| CustomerView {
+            current_plan: current_plans.remove(&customer.id),
+            latest_segment: latest_segments.remove(&customer.id),
+            customer,
+        })
+        .collect())
+}
+
+/// `text` with LIKE's wildcards taken literally.
+fn like_escaped(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+fn prepare_insert(form: CustomerInsertForm) -> Result<CustomerInsertForm, Problem> {
+    let form = CustomerInsertForm {
+        email: form.email.trim().to_lowercase(),
+        country: form.country.map(|country| country.trim().to_uppercase()),
+        ..form
+    };
+    let mut checks = Checks::new();
+    checks
+        .email("email", &form.email)
+        .optional_text("first_name", Some(&form.first_name), NAME_MAX)
+        .optional_text("last_name", Some(&form.last_name), NAME_MAX)
+        .optional_text("region", form.region.as_deref(), NAME_MAX)
+        .optional_text("city", form.city.as_deref(), NAME_MAX)
+        .time("signup_at", form.signup_at);
+    check_country(&mut checks, form.country.as_deref());
+    if let Some(external_id) = &form.external_id {
+        checks.required_text("external_id", external_id, NAME_MAX);
+    }
+    checks.finish()?;
+    Ok(form)
+}
+
+fn prepare_update(form: CustomerUpdateForm) -> Result<CustomerUpdateForm, Problem> {
+    let form = CustomerUpdateForm {
+        email: form.email.map(|email| email.trim().to_lowercase()),
+        country: form
+            .country
+            .map(|country| country.map(|country| country.trim().to_uppercase())),
+        ..form
+    };
+    let mut checks = Checks::new();
+    if let Some(email) = &form.email {
+        checks.email("email", email);
+    }
+    checks
+        .optional_text("first_name", form.first_name.as_deref(), NAME_MAX)
+        .optional_text("last_name", form.last_name.as_deref(), NAME_MAX)
+        .optional_text("region", form.region.clone().flatten().as_deref(), NAME_MAX)
+        .optional_text("city", form.city.clone().flatten().as_deref(), NAME_MAX)
+        .time("signup_at", form.signup_at);
+    check_country(&mut checks, form.country.clone().flatten().as_deref());
+    if let Some(Some(external_id)) = &form.external_id {
+        checks.required_text("external_id", external_id, NAME_MAX);
+    }
+    checks.finish()?;
+    Ok(form)
+}
+
+fn check_country(checks: &mut Checks, country: Option<&str>) {
+    if let Some(country) = country
+        && !(country.len() == 2 && country.chars().all(|c| c.is_ascii_uppercase()))
+    {
+        checks.fail("country", "must be a two-letter ISO 3166-1 code such as NO");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_wildcards_are_literal() {
+        assert_eq!(like_escaped("a_b%c\\"), "a\\_b\\%c\\\\");
+    }
+
+    #[test]
+    fn normalises_email_and_country() {
+        let form: CustomerInsertForm = serde_json::from_value(serde_json::json!({
+            "first_name": "Ada", "last_name": "L", "email": " Ada@Example.COM ",
+            "country": "gb"
+        }))
+        .unwrap();
+        let form = prepare_insert(form).unwrap();
+        assert_eq!(form.email, "ada@example.com");
+        assert_eq!(form.country.as_deref(), Some("GB"));
+    }
+
+    #[test]
+    fn a_bad_email_and_country_are_named() {
+        let form: CustomerInsertForm = serde_json::from_value(serde_json::json!({
+            "first_name": "Ada", "last_name": "L", "email": "nobody", "country": "Norway"
+        }))
+        .unwrap();
+        let problem = prepare_insert(form).unwrap_err();
+        let fields: Vec<_> = problem.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["email", "country"]);
+    }
+}

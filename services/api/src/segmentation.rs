@@ -1,0 +1,169 @@
+//! Read-only views of segmentation: the runs, each run's memberships, and one customer's
+//! history across runs. Runs are made by ds.
+
+use actix_web::{get, web};
+use diesel::{ExpressionMethods as _, OptionalExtension as _, QueryDsl as _};
+use diesel_async::{AsyncPgConnection, RunQueryDsl as _};
+use models::enums::SegmentationRunStatus;
+use models::page::{Page, PageQuery};
+use models::schema::{customers, segment_memberships, segmentation_runs};
+use models::segmentation::{SegmentMembership, SegmentationRun};
+use serde::Deserialize;
+use service::Problem;
+use service::auth::ReadAccess;
+use service::problem::connection;
+use service::query::QueryParams;
+use service::responses::ListErrors;
+use utoipa::IntoParams;
+
+use crate::crud::get_by_id;
+use crate::paging::{load_page, window};
+
+/// Filters of the run list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RunFilter {
+    pub status: Option<SegmentationRunStatus>,
+}
+
+/// Segmentation runs by id.
+#[utoipa::path(
+    tag = "segmentation",
+    security(("api_key" = [])),
+    params(PageQuery, RunFilter),
+    responses((status = 200, description = "A page of runs", body = Page<SegmentationRun>), ListErrors)
+)]
+#[get("/segmentation-runs")]
+pub async fn list_runs(
+    _: ReadAccess,
+    pool: web::Data<models::db::Pool>,
+    QueryParams(page_query): QueryParams<PageQuery>,
+    QueryParams(filter): QueryParams<RunFilter>,
+) -> Result<web::Json<Page<SegmentationRun>>, Problem> {
+    let window = window::<i64>(&page_query)?;
+    let filtered = || {
+        let mut query = segmentation_runs::table.into_boxed();
+        if let Some(status) = filter.status {
+            query = query.filter(segmentation_runs::status.eq(status));
+        }
+        query
+    };
+    let mut connection = connection(&pool).await?;
+    Ok(web::Json(load_page!(
+        &mut connection,
+        filtered,
+        segmentation_runs::id,
+        SegmentationRun,
+        id,
+        window,
+        page_query.total
+    )))
+}
+
+get_by_id!(
+    get_run,
+    "/segmentation-runs/{id}",
+    "segmentation",
+    segmentation_runs,
+    SegmentationRun,
+    "One segmentation run."
+);
+
+/// Filters of a run's memberships.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MembershipFilter {
+    pub segment_id: Option<i64>,
+}
+
+/// A run's memberships, with each customer's metrics and scores, by customer id.
+#[utoipa::path(
+    tag = "segmentation",
+    security(("api_key" = [])),
+    params(("id" = i64, Path, description = "The run's id"), PageQuery, MembershipFilter),
+    responses(
+        (status = 200, description = "A page of memberships", body = Page<SegmentMembership>),
+        (status = 404, description = "No such run", body = Problem, content_type = "application/problem+json"),
+        ListErrors,
+    )
+)]
+#[get("/segmentation-runs/{id}/memberships")]
+pub async fn list_run_memberships(
+    _: ReadAccess,
+    pool: web::Data<models::db::Pool>,
+    id: web::Path<i64>,
+    QueryParams(page_query): QueryParams<PageQuery>,
+    QueryParams(filter): QueryParams<MembershipFilter>,
+) -> Result<web::Json<Page<SegmentMembership>>, Problem> {
+    let run_id = id.into_inner();
+    let window = window::<i64>(&page_query)?;
+    let filtered = || {
+        let mut query = segment_memberships::table
+            .filter(segment_memberships::run_id.eq(run_id))
+            .into_boxed();
+        if let Some(segment_id) = filter.segment_id {
+            query = query.filter(segment_memberships::segment_id.eq(segment_id));
+        }
+        query
+    };
+    let mut connection = connection(&pool).await?;
+    exists(&mut connection, segmentation_runs::table.find(run_id).select(segmentation_runs::id))
+        .await?
+        .ok_or_else(|| Problem::not_found(format!("no segmentation run {run_id}")))?;
+    Ok(web::Json(load_page!(
+        &mut connection,
+        filtered,
+        segment_memberships::customer_id,
+        SegmentMembership,
+        customer_id,
+        window,
+        page_query.total
+    )))
+}
+
+/// A customer's segments across runs, oldest run first.
+#[utoipa::path(
+    tag = "customers",
+    security(("api_key" = [])),
+    params(("id" = i64, Path, description = "The customer's id"), PageQuery),
+    responses(
+        (status = 200, description = "A page of memberships", body = Page<SegmentMembership>),
+        (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
+        ListErrors,
+    )
+)]
+#[get("/customers/{id}/segments")]
+pub async fn list_customer_segments(
+    _: ReadAccess,
+    pool: web::Data<models::db::Pool>,
+    id: web::Path<i64>,
+    QueryParams(page_query): QueryParams<PageQuery>,
+) -> Result<web::Json<Page<SegmentMembership>>, Problem> {
+    let customer_id = id.into_inner();
+    let window = window::<i64>(&page_query)?;
+    let filtered = || {
+        segment_memberships::table
+            .filter(segment_memberships::customer_id.eq(customer_id))
+            .into_boxed()
+    };
+    let mut connection = connection(&pool).await?;
+    exists(&mut connection, customers::table.find(customer_id).select(customers::id))
+        .await?
+        .ok_or_else(|| Problem::not_found(format!("no customer {customer_id}")))?;
+    Ok(web::Json(load_page!(
+        &mut connection,
+        filtered,
+        segment_memberships::run_id,
+        SegmentMembership,
+        run_id,
+        window,
+        page_query.total
+    )))
+}
+
+async fn exists<Q>(connection: &mut AsyncPgConnection, query: Q) -> Result<Option<i64>, Problem>
+where
+    Q: diesel_async::methods::LoadQuery<'static, AsyncPgConnection, i64> + Send + 'static,
+{
+    Ok(query.get_result(connection).await.optional()?)
+}
