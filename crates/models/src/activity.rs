@@ -47,8 +47,14 @@ pub struct SubscriptionInsertForm {
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::subscriptions, check_for_backend(diesel::pg::Pg)))]
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionUpdateForm {
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::page::not_null")]
     pub plan_id: Option<i64>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::page::not_null")]
     pub status: Option<SubscriptionStatus>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::page::not_null")]
     pub started_at: Option<DateTime<Utc>>,
     #[serde(default, deserialize_with = "crate::page::double_option")]
     pub ended_at: Option<Option<DateTime<Utc>>>,

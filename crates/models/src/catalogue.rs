@@ -72,7 +72,11 @@ pub struct TitleInsertForm {
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::plans, check_for_backend(diesel::pg::Pg)))]
 #[serde(deny_unknown_fields)]
 pub struct PlanUpdateForm {
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::page::not_null")]
     pub name: Option<String>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::page::not_null")]
     pub monthly_price_cents: Option<i32>,
 }
 
@@ -81,9 +85,17 @@ pub struct PlanUpdateForm {
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::titles, check_for_backend(diesel::pg::Pg)))]
 #[serde(deny_unknown_fields)]
 pub struct TitleUpdateForm {
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::page::not_null")]
     pub name: Option<String>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::page::not_null")]
     pub genre: Option<String>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::page::not_null")]
     pub release_year: Option<i32>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::page::not_null")]
     pub duration_minutes: Option<i32>,
     #[serde(default, deserialize_with = "crate::page::double_option")]
     pub rating: Option<Option<f64>>,

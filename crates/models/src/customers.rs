@@ -69,9 +69,17 @@ pub struct CustomerInsertForm {
 pub struct CustomerUpdateForm {
     #[serde(default, deserialize_with = "crate::page::double_option")]
     pub external_id: Option<Option<String>>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::page::not_null")]
     pub first_name: Option<String>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::page::not_null")]
     pub last_name: Option<String>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::page::not_null")]
     pub email: Option<String>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::page::not_null")]
     pub email_consent: Option<bool>,
     #[serde(default, deserialize_with = "crate::page::double_option")]
     pub country: Option<Option<String>>,
@@ -85,6 +93,8 @@ pub struct CustomerUpdateForm {
     pub device: Option<Option<Device>>,
     #[serde(default, deserialize_with = "crate::page::double_option")]
     pub acquisition_channel: Option<Option<AcquisitionChannel>>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::page::not_null")]
     pub signup_at: Option<DateTime<Utc>>,
 }
 

@@ -81,22 +81,35 @@ pub struct ExperimentInsertForm {
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::experiments, check_for_backend(diesel::pg::Pg)))]
 #[serde(deny_unknown_fields)]
 pub struct ExperimentUpdateForm {
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::page::not_null")]
     pub name: Option<String>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::page::not_null")]
     pub hypothesis: Option<String>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::page::not_null")]
     pub goal_metric: Option<Metric>,
-    #[schema(value_type = Option<Vec<String>>)]
+    #[schema(value_type = Vec<String>, nullable = false)]
+    #[serde(default, deserialize_with = "crate::page::not_null")]
     pub guardrail_metrics: Option<serde_json::Value>,
     #[serde(default, deserialize_with = "crate::page::double_option")]
     pub segment_id: Option<Option<i64>>,
     #[schema(value_type = Option<Object>)]
     #[serde(default, deserialize_with = "crate::page::double_option")]
     pub audience_filter: Option<Option<serde_json::Value>>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::page::not_null")]
     pub holdout_fraction: Option<f64>,
     #[serde(default, deserialize_with = "crate::page::double_option")]
     pub test_fraction: Option<Option<f64>>,
     #[serde(default, deserialize_with = "crate::page::double_option")]
     pub winner_wait_hours: Option<Option<i32>>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::page::not_null")]
     pub attribution_window_days: Option<i32>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::page::not_null")]
     pub alpha: Option<f64>,
     #[serde(default, deserialize_with = "crate::page::double_option")]
     pub planned_sample_size: Option<Option<i64>>,
@@ -153,15 +166,28 @@ pub struct VariantInsertForm {
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::variants, check_for_backend(diesel::pg::Pg)))]
 #[serde(deny_unknown_fields)]
 pub struct VariantUpdateForm {
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::page::not_null")]
     pub name: Option<String>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::page::not_null")]
     pub weight: Option<f64>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::page::not_null")]
     pub is_control: Option<bool>,
     #[serde(default, deserialize_with = "crate::page::double_option")]
     pub template_id: Option<Option<i64>>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::page::not_null")]
     pub subject: Option<String>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::page::not_null")]
     pub body_text: Option<String>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::page::not_null")]
     pub body_html: Option<String>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Object, nullable = false)]
+    #[serde(default, deserialize_with = "crate::page::not_null")]
     pub links: Option<serde_json::Value>,
 }
 

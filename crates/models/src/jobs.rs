@@ -76,8 +76,21 @@ pub struct JobPage {
 /// The query of a job list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::IntoParams)]
 pub struct JobListQuery {
-    /// At most this many jobs (1 to 100; 50 by default).
+    /// At most this many jobs (1 to 1000; 100 by default).
     pub limit: Option<i64>,
     /// Only jobs with a smaller id: the `next` of the previous page.
     pub before: Option<i64>,
+}
+
+/// An import, uploaded as `multipart/form-data`: CSV files, each named after its table
+/// (`customers.csv`, `titles.csv`, `subscriptions.csv`, `watch_sessions.csv`, `events.csv`,
+/// `conversions.csv`), and an optional field `skip_invalid`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportUpload {
+    /// The CSV files; the file name says the table.
+    #[schema(value_type = Vec<String>, format = Binary)]
+    pub files: Vec<Vec<u8>>,
+    /// `true` to load the good rows and report the bad ones instead of refusing the upload.
+    pub skip_invalid: Option<bool>,
 }

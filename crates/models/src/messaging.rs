@@ -50,12 +50,23 @@ pub struct MessageTemplateInsertForm {
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::message_templates, check_for_backend(diesel::pg::Pg)))]
 #[serde(deny_unknown_fields)]
 pub struct MessageTemplateUpdateForm {
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::page::not_null")]
     pub name: Option<String>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::page::not_null")]
     pub kind: Option<TemplateKind>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::page::not_null")]
     pub subject: Option<String>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::page::not_null")]
     pub body_text: Option<String>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::page::not_null")]
     pub body_html: Option<String>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Object, nullable = false)]
+    #[serde(default, deserialize_with = "crate::page::not_null")]
     pub links: Option<serde_json::Value>,
 }
 

@@ -43,6 +43,16 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
+/// Deserializes a PATCH field that may be absent (`None`: leave it) or a value, but not `null`:
+/// the column cannot be cleared. Use with `#[serde(default, deserialize_with)]`.
+pub fn not_null<'de, T, D>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -51,6 +61,19 @@ mod tests {
     struct Patch {
         #[serde(default, deserialize_with = "double_option")]
         city: Option<Option<String>>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Rename {
+        #[serde(default, deserialize_with = "not_null")]
+        name: Option<String>,
+    }
+
+    #[test]
+    fn a_column_that_cannot_be_cleared_refuses_null() {
+        let absent: Rename = serde_json::from_str("{}").unwrap();
+        assert_eq!(absent.name, None);
+        assert!(serde_json::from_str::<Rename>(r#"{"name": null}"#).is_err());
     }
 
     #[test]

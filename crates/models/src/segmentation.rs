@@ -41,8 +41,14 @@ pub struct SegmentInsertForm {
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::segments, check_for_backend(diesel::pg::Pg)))]
 #[serde(deny_unknown_fields)]
 pub struct SegmentUpdateForm {
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::page::not_null")]
     pub name: Option<String>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::page::not_null")]
     pub description: Option<String>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::page::not_null")]
     pub sort_order: Option<i32>,
 }
 

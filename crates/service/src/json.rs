@@ -95,6 +95,16 @@ fn is_json_content_type(request: &HttpRequest) -> bool {
 /// Parses a JSON document into `T`, classifying what went wrong.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
     refuse_nul_characters(bytes)?;
+    // serde would read a struct from an array of its fields in order; every body here is an
+    // object, so an array (or any other document) is refused whole.
+    let first = bytes.iter().find(|byte| !byte.is_ascii_whitespace());
+    if first.is_some_and(|byte| *byte != b'{') {
+        let is_json = serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok();
+        return Err(match is_json {
+            true => Problem::validation(vec![FieldError::new("body", "must be a JSON object")]),
+            false => Problem::bad_request("malformed JSON: the body is not a JSON document"),
+        });
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let field = error.path().to_string();

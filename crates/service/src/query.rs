@@ -21,17 +21,16 @@ impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
     }
 }
 
-/// Parses `a=1&b=x` into `T`: 400 when the string cannot be text PostgreSQL stores, 422 naming
-/// the parameter when a value has the wrong type.
+/// Parses `a=1&b=x` into `T`: 422 naming the parameter when a value has the wrong type or
+/// cannot be text PostgreSQL stores (a NUL character).
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, Problem> {
-    let pairs = form_urlencoded_pairs(query);
-    if pairs
-        .iter()
-        .any(|(name, value)| name.contains('\0') || value.contains('\0'))
-    {
-        return Err(Problem::bad_request(
-            "the query string must not contain NUL characters",
-        ));
+    let with_nul = url::form_urlencoded::parse(query.as_bytes())
+        .find(|(name, value)| name.contains('\0') || value.contains('\0'));
+    if let Some((name, _)) = with_nul {
+        return Err(Problem::validation(vec![FieldError::new(
+            name.replace('\0', ""),
+            "must not contain the NUL character (%00)",
+        )]));
     }
     let deserializer = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(
         query.as_bytes(),
@@ -49,12 +48,6 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, Problem> {
         };
         Problem::validation(vec![FieldError::new(field, message)])
     })
-}
-
-fn form_urlencoded_pairs(query: &str) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(query.as_bytes())
-        .into_owned()
-        .collect()
 }
 
 #[cfg(test)]
@@ -84,6 +77,7 @@ mod tests {
     #[test]
     fn a_nul_character_is_refused() {
         let problem = parse_query::<Filter>("email=a%00b").unwrap_err();
-        assert_eq!(problem.status, 400);
+        assert_eq!(problem.status, 422);
+        assert_eq!(problem.errors[0].field, "email");
     }
 }

@@ -8,8 +8,6 @@ use crate::problem::Problem;
 /// What a list route may answer besides its page.
 #[derive(IntoResponses)]
 pub enum ListErrors {
-    #[response(status = 400, description = "The query string holds a NUL character", content_type = "application/problem+json")]
-    BadRequest(Problem),
     #[response(status = 401, description = "No valid API key", content_type = "application/problem+json")]
     Unauthorized(Problem),
     #[response(status = 422, description = "A query parameter is invalid; `errors` names it", content_type = "application/problem+json")]

@@ -426,8 +426,8 @@ async fn the_api_runs_generate_and_import_jobs_on_etl() {
         .json()
         .await
         .unwrap();
-    assert_eq!(page["jobs"][0]["id"], import["id"]);
-    assert_eq!(page["next"], import["id"]);
+    assert_eq!(page["items"][0]["id"], import["id"]);
+    assert_eq!(page["next"], import["id"].to_string());
 
     // With etl stopped, the api answers 503 at once rather than hanging.
     drop(platform.etl);

@@ -8,6 +8,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl as _};
 use models::api_keys::{ApiKey, ApiKeyCreateRequest, ApiKeyCreated};
 use models::schema::api_keys;
 use service::auth::{AdminAccess, generate_api_key, sha256};
+use service::responses::{DeleteErrors, GetErrors, WriteErrors};
 use service::json::JsonBody;
 use service::problem::connection;
 use service::{FieldError, Problem};
@@ -83,13 +84,7 @@ pub async fn revoke(connection: &mut AsyncPgConnection, id: i64) -> Result<ApiKe
     tag = "api keys",
     security(("api_key" = [])),
     request_body(content = ApiKeyCreateRequest, example = json!({"name": "nightly report", "scope": "read"})),
-    responses(
-        (status = 201, description = "The key, shown once", body = ApiKeyCreated),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin key", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A bad value, named", body = Problem, content_type = "application/problem+json"),
-    )
+    responses((status = 201, description = "The key, shown once", body = ApiKeyCreated), WriteErrors)
 )]
 #[post("/api-keys")]
 pub async fn create_key(
@@ -107,8 +102,8 @@ pub async fn create_key(
     security(("api_key" = [])),
     responses(
         (status = 200, description = "The keys", body = Vec<ApiKey>),
-        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin key", body = Problem, content_type = "application/problem+json"),
+        GetErrors,
     )
 )]
 #[get("/api-keys")]
@@ -124,12 +119,7 @@ pub async fn list_keys(
     tag = "api keys",
     security(("api_key" = [])),
     params(("id" = i64, Path, description = "Key id")),
-    responses(
-        (status = 200, description = "The revoked key", body = ApiKey),
-        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin key", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such key", body = Problem, content_type = "application/problem+json"),
-    )
+    responses((status = 200, description = "The revoked key", body = ApiKey), DeleteErrors)
 )]
 #[delete("/api-keys/{id}")]
 pub async fn revoke_key(

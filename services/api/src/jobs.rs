@@ -4,10 +4,14 @@
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, ResponseError as _, get, post, web};
 use clients::{ClientError, ServiceClient};
-use models::jobs::{GenerateRequest, Job, JobListQuery, JobPage};
+use models::jobs::{GenerateRequest, ImportUpload, Job, JobPage};
+use models::page::{Page, PageQuery};
 use service::Problem;
 use service::auth::{AdminAccess, ReadAccess};
+use service::query::QueryParams;
+use service::responses::{GetErrors, ListErrors, WriteErrors};
 
+use crate::paging::window;
 use crate::status::Peers;
 
 /// The largest upload passed on to etl; etl applies its own limit too.
@@ -33,32 +37,38 @@ fn etl(peers: &Peers) -> &ServiceClient {
     &peers.etl
 }
 
-/// Every service's jobs, newest first.
+/// Every service's jobs, newest first (no `total`).
 #[utoipa::path(
     tag = "jobs",
     security(("api_key" = [])),
-    params(JobListQuery),
+    params(PageQuery),
     responses(
-        (status = 200, description = "A page of jobs", body = JobPage),
-        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "limit out of range", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "etl is unavailable", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "A page of jobs", body = Page<Job>),
+        ListErrors,
+        (status = 502, description = "etl failed", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "etl or the database is unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/jobs")]
 pub async fn list_jobs(
     _: ReadAccess,
     peers: web::Data<Peers>,
-    query: web::Query<JobListQuery>,
-) -> HttpResponse {
-    let mut path = format!("v1/jobs?limit={}", query.limit.unwrap_or(50));
-    if let Some(before) = query.before {
+    QueryParams(page_query): QueryParams<PageQuery>,
+) -> Result<HttpResponse, Problem> {
+    let window = window::<i64>(&page_query)?;
+    // etl pages its jobs newest first by `before`; the api speaks the common cursor.
+    let mut path = format!("v1/jobs?limit={}", window.limit);
+    if let Some(before) = window.after {
         path.push_str(&format!("&before={before}"));
     }
-    match etl(&peers).get_json::<JobPage>(&path).await {
-        Ok(page) => HttpResponse::Ok().json(page),
+    Ok(match etl(&peers).get_json::<JobPage>(&path).await {
+        Ok(jobs) => HttpResponse::Ok().json(Page {
+            items: jobs.jobs,
+            next: jobs.next.map(|next| next.to_string()),
+            total: None,
+        }),
         Err(error) => peer_problem(error),
-    }
+    })
 }
 
 /// One job: status, progress, counts and error.
@@ -68,9 +78,9 @@ pub async fn list_jobs(
     params(("id" = i64, Path, description = "Job id")),
     responses(
         (status = 200, description = "The job", body = Job),
-        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such job", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "etl is unavailable", body = Problem, content_type = "application/problem+json"),
+        GetErrors,
+        (status = 502, description = "etl failed", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "etl or the database is unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/jobs/{id}")]
@@ -92,16 +102,13 @@ pub async fn get_job(_: ReadAccess, peers: web::Data<Peers>, id: web::Path<i64>)
     security(("api_key" = [])),
     request_body(
         description = "JSON for a generation, or multipart/form-data CSV files for an import",
-        content((GenerateRequest = "application/json"), (String = "multipart/form-data"))
+        content((GenerateRequest = "application/json"), (ImportUpload = "multipart/form-data"))
     ),
     responses(
         (status = 202, description = "The job, queued", body = Job),
-        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin key", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Neither JSON nor multipart", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A bad value, named", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "etl is unavailable", body = Problem, content_type = "application/problem+json"),
+        WriteErrors,
+        (status = 502, description = "etl failed", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "etl or the database is unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/jobs")]

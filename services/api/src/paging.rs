@@ -27,7 +27,8 @@ pub fn window<K: FromStr>(query: &PageQuery) -> Result<Window<K>, Problem> {
     Checks::new()
         .range("limit", limit, 1, MAX_LIMIT)
         .finish()?;
-    let after = match &query.cursor {
+    // `cursor=` (empty) is the first page, as an absent cursor is.
+    let after = match query.cursor.as_deref().filter(|cursor| !cursor.is_empty()) {
         None => None,
         Some(cursor) => Some(cursor.parse().map_err(|_| {
             Problem::validation(vec![FieldError::new(

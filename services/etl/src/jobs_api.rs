@@ -7,6 +7,7 @@ use diesel::{ExpressionMethods as _, QueryDsl as _, SelectableHelper as _};
 use diesel_async::{AsyncConnection as _, RunQueryDsl as _};
 use futures_util::StreamExt as _;
 use models::enums::JobKind;
+use models::page::{DEFAULT_LIMIT, MAX_LIMIT};
 use models::jobs::{GenerateRequest, Job, JobInsertForm, JobListQuery, JobPage};
 use models::schema::{job_files, jobs};
 use service::auth::InternalCaller;
@@ -246,11 +247,11 @@ pub async fn list_jobs(
     query: web::Query<JobListQuery>,
     pool: web::Data<models::db::Pool>,
 ) -> Result<web::Json<JobPage>, Problem> {
-    let limit = query.limit.unwrap_or(50);
-    if !(1..=100).contains(&limit) {
+    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(Problem::validation(vec![FieldError::new(
             "limit",
-            "must be between 1 and 100",
+            format!("must be between 1 and {MAX_LIMIT}"),
         )]));
     }
     let mut connection = connection(&pool).await?;
