@@ -137,7 +137,11 @@ fn refuse_nul_characters(bytes: &[u8]) -> Result<(), Problem> {
     };
     match path_of_nul(&document, String::new()) {
         Some(path) => Err(Problem::validation(vec![FieldError::new(
-            if path.is_empty() { "body".to_owned() } else { path },
+            if path.is_empty() {
+                "body".to_owned()
+            } else {
+                path
+            },
             "must not contain the NUL character (\\u0000)",
         )])),
         None => Ok(()),

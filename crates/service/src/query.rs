@@ -32,9 +32,8 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, Problem> {
             "must not contain the NUL character (%00)",
         )]));
     }
-    let deserializer = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(
-        query.as_bytes(),
-    ));
+    let deserializer =
+        serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let field = error.path().to_string();
         let message = error.into_inner().to_string();

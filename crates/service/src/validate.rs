@@ -53,11 +53,9 @@ impl Checks {
     pub fn email(&mut self, field: &str, value: &str) -> &mut Checks {
         let plausible = value.len() <= EMAIL_MAX
             && !value.chars().any(char::is_whitespace)
-            && value
-                .split_once('@')
-                .is_some_and(|(local, domain)| {
-                    !local.is_empty() && !domain.is_empty() && !domain.contains('@')
-                });
+            && value.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty() && !domain.is_empty() && !domain.contains('@')
+            });
         if !plausible {
             self.fail(field, "must be an e-mail address such as ada@example.com");
         }
@@ -83,7 +81,11 @@ impl Checks {
         {
             self.fail(
                 field,
-                format!("must be between the years {} and {}", YEARS.start(), YEARS.end()),
+                format!(
+                    "must be between the years {} and {}",
+                    YEARS.start(),
+                    YEARS.end()
+                ),
             );
         }
         self

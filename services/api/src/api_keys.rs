@@ -8,9 +8,9 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl as _};
 use models::api_keys::{ApiKey, ApiKeyCreateRequest, ApiKeyCreated};
 use models::schema::api_keys;
 use service::auth::{AdminAccess, generate_api_key, sha256};
-use service::responses::{DeleteErrors, GetErrors, WriteErrors};
 use service::json::JsonBody;
 use service::problem::connection;
+use service::responses::{DeleteErrors, GetErrors, WriteErrors};
 use service::{FieldError, Problem};
 
 /// Characters of a key kept to tell keys apart.

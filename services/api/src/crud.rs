@@ -8,14 +8,14 @@ macro_rules! get_by_id {
     ($handler:ident, $path:literal, $tag:literal, $table:ident, $row:ident, $summary:literal) => {
         #[doc = $summary]
         #[utoipa::path(
-            tag = $tag,
-            security(("api_key" = [])),
-            params(("id" = i64, Path, description = "The record's id")),
-            responses(
-                (status = 200, description = "The record", body = $row),
-                service::responses::GetErrors,
-            )
-        )]
+                                    tag = $tag,
+                                    security(("api_key" = [])),
+                                    params(("id" = i64, Path, description = "The record's id")),
+                                    responses(
+                                        (status = 200, description = "The record", body = $row),
+                                        service::responses::GetErrors,
+                                    )
+                                )]
         #[get($path)]
         pub async fn $handler(
             _: service::auth::ReadAccess,
@@ -46,14 +46,14 @@ macro_rules! delete_by_id {
     ($handler:ident, $path:literal, $tag:literal, $table:ident, $summary:literal) => {
         #[doc = $summary]
         #[utoipa::path(
-            tag = $tag,
-            security(("api_key" = [])),
-            params(("id" = i64, Path, description = "The record's id")),
-            responses(
-                (status = 204, description = "Deleted"),
-                service::responses::DeleteErrors,
-            )
-        )]
+                                    tag = $tag,
+                                    security(("api_key" = [])),
+                                    params(("id" = i64, Path, description = "The record's id")),
+                                    responses(
+                                        (status = 204, description = "Deleted"),
+                                        service::responses::DeleteErrors,
+                                    )
+                                )]
         #[delete($path)]
         pub async fn $handler(
             _: service::auth::AdminAccess,
@@ -84,14 +84,14 @@ macro_rules! create_row {
     ($handler:ident, $path:literal, $tag:literal, $table:ident, $row:ident, $form:ident, $prepare:path, $example:tt, $summary:literal) => {
         #[doc = $summary]
         #[utoipa::path(
-            tag = $tag,
-            security(("api_key" = [])),
-            request_body(content = $form, example = json!($example)),
-            responses(
-                (status = 201, description = "The record created", body = $row),
-                service::responses::WriteErrors,
-            )
-        )]
+                            tag = $tag,
+                            security(("api_key" = [])),
+                            request_body(content = $form, example = json!($example)),
+                            responses(
+                                (status = 201, description = "The record created", body = $row),
+                                service::responses::WriteErrors,
+                            )
+                        )]
         #[post($path)]
         pub async fn $handler(
             _: service::auth::AdminAccess,
@@ -118,15 +118,15 @@ macro_rules! update_by_id {
     ($handler:ident, $path:literal, $tag:literal, $table:ident, $row:ident, $form:ident, $prepare:path, $example:tt, $summary:literal) => {
         #[doc = $summary]
         #[utoipa::path(
-            tag = $tag,
-            security(("api_key" = [])),
-            params(("id" = i64, Path, description = "The record's id")),
-            request_body(content = $form, example = json!($example)),
-            responses(
-                (status = 200, description = "The record changed", body = $row),
-                service::responses::WriteErrors,
-            )
-        )]
+                            tag = $tag,
+                            security(("api_key" = [])),
+                            params(("id" = i64, Path, description = "The record's id")),
+                            request_body(content = $form, example = json!($example)),
+                            responses(
+                                (status = 200, description = "The record changed", body = $row),
+                                service::responses::WriteErrors,
+                            )
+                        )]
         #[patch($path)]
         pub async fn $handler(
             _: service::auth::AdminAccess,

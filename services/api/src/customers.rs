@@ -18,13 +18,13 @@ use models::page::{Page, PageQuery};
 use models::schema::{customers, plans, segment_memberships, segments, subscriptions};
 use models::segmentation::Segment;
 use serde::Deserialize;
+use service::Problem;
 use service::auth::{AdminAccess, ReadAccess};
 use service::json::JsonBody;
 use service::problem::connection;
 use service::query::QueryParams;
 use service::responses::{GetErrors, ListErrors, WriteErrors};
 use service::validate::{Checks, NAME_MAX};
-use service::Problem;
 use utoipa::IntoParams;
 
 use crate::crud::delete_by_id;
@@ -246,7 +246,9 @@ async fn views(
     let mut current_plans: HashMap<i64, Plan> = subscriptions::table
         .inner_join(plans::table)
         .filter(subscriptions::customer_id.eq_any(&ids))
-        .filter(subscriptions::status.eq_any([SubscriptionStatus::Trial, SubscriptionStatus::Active]))
+        .filter(
+            subscriptions::status.eq_any([SubscriptionStatus::Trial, SubscriptionStatus::Active]),
+        )
         .distinct_on(subscriptions::customer_id)
         .order((subscriptions::customer_id, subscriptions::started_at.desc()))
         .select((subscriptions::customer_id, Plan::as_select()))
@@ -258,7 +260,10 @@ async fn views(
         .inner_join(segments::table)
         .filter(segment_memberships::customer_id.eq_any(&ids))
         .distinct_on(segment_memberships::customer_id)
-        .order((segment_memberships::customer_id, segment_memberships::run_id.desc()))
+        .order((
+            segment_memberships::customer_id,
+            segment_memberships::run_id.desc(),
+        ))
         .select((segment_memberships::customer_id, Segment::as_select()))
         .load::<(i64, Segment)>(connection)
         .await?

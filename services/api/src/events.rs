@@ -86,7 +86,14 @@ pub async fn list_events(
     )))
 }
 
-get_by_id!(get_event, "/events/{id}", "events", events, Event, "One event.");
+get_by_id!(
+    get_event,
+    "/events/{id}",
+    "events",
+    events,
+    Event,
+    "One event."
+);
 
 create_row!(
     create_event,
@@ -101,7 +108,13 @@ create_row!(
     "Records one event; the same customer, time and name twice is a 409."
 );
 
-delete_by_id!(delete_event, "/events/{id}", "events", events, "Deletes an event.");
+delete_by_id!(
+    delete_event,
+    "/events/{id}",
+    "events",
+    events,
+    "Deletes an event."
+);
 
 /// Records up to `API_MAX_BATCH_EVENTS` events (10,000 by default) all or none: one bad event
 /// refuses the batch with a 422 naming it. An event already stored (same customer, time and
@@ -223,7 +236,11 @@ fn prepare_insert(form: EventInsertForm) -> Result<EventInsertForm, Problem> {
         );
     }
     checks.time("occurred_at", Some(form.occurred_at));
-    if form.properties.as_ref().is_some_and(|value| !value.is_object()) {
+    if form
+        .properties
+        .as_ref()
+        .is_some_and(|value| !value.is_object())
+    {
         checks.fail("properties", "must be a JSON object");
     }
     checks.finish()?;

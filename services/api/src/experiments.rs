@@ -4,7 +4,9 @@
 use std::collections::HashSet;
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
-use diesel::{ExpressionMethods as _, OptionalExtension as _, QueryDsl as _, SelectableHelper as _};
+use diesel::{
+    ExpressionMethods as _, OptionalExtension as _, QueryDsl as _, SelectableHelper as _,
+};
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl as _};
 use models::enums::{ExperimentStatus, Metric};
 use models::experiments::{
@@ -14,13 +16,13 @@ use models::experiments::{
 use models::page::{Page, PageQuery};
 use models::schema::{experiments, variants};
 use serde::Deserialize;
+use service::Problem;
 use service::auth::{AdminAccess, ReadAccess};
 use service::json::JsonBody;
 use service::problem::connection;
 use service::query::QueryParams;
 use service::responses::{DeleteErrors, GetErrors, ListErrors, WriteErrors};
 use service::validate::{BODY_MAX, Checks, NAME_MAX};
-use service::Problem;
 use utoipa::IntoParams;
 
 use crate::paging::{load_page, window};
@@ -119,8 +121,10 @@ pub async fn create_experiment(
     pool: web::Data<models::db::Pool>,
     JsonBody(form): JsonBody<ExperimentInsertForm>,
 ) -> Result<HttpResponse, Problem> {
-    check_experiment(&ExperimentFields::of_insert(&form))?;
-    check_variants(&form.variants)?;
+    let mut checks = Checks::new();
+    check_experiment(&mut checks, &ExperimentFields::of_insert(&form));
+    check_variants(&mut checks, &form.variants);
+    checks.finish()?;
     let mut connection = connection(&pool).await?;
     let created = connection
         .transaction(async |connection| {
@@ -154,7 +158,7 @@ pub async fn update_experiment(
     JsonBody(form): JsonBody<ExperimentUpdateForm>,
 ) -> Result<web::Json<ExperimentView>, Problem> {
     let id = id.into_inner();
-    check_experiment(&ExperimentFields::of_update(&form))?;
+    check_experiment(&mut Checks::new(), &ExperimentFields::of_update(&form)).finish()?;
     let mut connection = connection(&pool).await?;
     let changed = connection
         .transaction(async |connection| {
@@ -219,7 +223,7 @@ pub async fn create_variant(
     JsonBody(form): JsonBody<VariantInsertForm>,
 ) -> Result<HttpResponse, Problem> {
     let id = id.into_inner();
-    check_variants(std::slice::from_ref(&form))?;
+    check_variants(&mut Checks::new(), std::slice::from_ref(&form)).finish()?;
     let mut connection = connection(&pool).await?;
     let variant = connection
         .transaction(async |connection| {
@@ -417,8 +421,7 @@ impl<'a> ExperimentFields<'a> {
     }
 }
 
-fn check_experiment(fields: &ExperimentFields) -> Result<(), Problem> {
-    let mut checks = Checks::new();
+fn check_experiment<'c>(checks: &'c mut Checks, fields: &ExperimentFields) -> &'c mut Checks {
     if let Some(name) = fields.name {
         checks.required_text("name", name, NAME_MAX);
     }
@@ -431,7 +434,10 @@ fn check_experiment(fields: &ExperimentFields) -> Result<(), Problem> {
             "must be a list of metrics: open, click, conversion, revenue",
         );
     }
-    if fields.audience_filter.is_some_and(|filter| !filter.is_object()) {
+    if fields
+        .audience_filter
+        .is_some_and(|filter| !filter.is_object())
+    {
         checks.fail("audience_filter", "must be a JSON object");
     }
     if let Some(holdout) = fields.holdout_fraction
@@ -458,11 +464,10 @@ fn check_experiment(fields: &ExperimentFields) -> Result<(), Problem> {
     if let Some(size) = fields.planned_sample_size {
         checks.range("planned_sample_size", size, 1, 1_000_000_000);
     }
-    checks.finish()
+    checks
 }
 
-fn check_variants(variants: &[VariantInsertForm]) -> Result<(), Problem> {
-    let mut checks = Checks::new();
+fn check_variants<'c>(checks: &'c mut Checks, variants: &[VariantInsertForm]) -> &'c mut Checks {
     if variants.len() > MAX_VARIANTS {
         checks.fail("variants", format!("at most {MAX_VARIANTS} variants"));
     }
@@ -487,10 +492,10 @@ fn check_variants(variants: &[VariantInsertForm]) -> Result<(), Problem> {
             .required_text(&field("subject"), &variant.subject, NAME_MAX)
             .optional_text(&field("body_text"), Some(&variant.body_text), BODY_MAX)
             .optional_text(&field("body_html"), Some(&variant.body_html), BODY_MAX);
-        check_weight(&mut checks, &field("weight"), variant.weight);
-        crate::links::check(&mut checks, &field("links"), variant.links.as_ref());
+        check_weight(checks, &field("weight"), variant.weight);
+        crate::links::check(checks, &field("links"), variant.links.as_ref());
     }
-    checks.finish()
+    checks
 }
 
 fn check_variant_update(form: &VariantUpdateForm) -> Result<(), Problem> {
@@ -535,16 +540,28 @@ mod tests {
 
     #[test]
     fn variant_keys_must_be_unique_and_well_formed() {
-        let problem =
-            check_variants(&[variant("a", true), variant("a", false), variant("b c", false)])
-                .unwrap_err();
+        let problem = check_variants(
+            &mut Checks::new(),
+            &[
+                variant("a", true),
+                variant("a", false),
+                variant("b c", false),
+            ],
+        )
+        .finish()
+        .unwrap_err();
         let fields: Vec<_> = problem.errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["variants[1].key", "variants[2].key"]);
     }
 
     #[test]
     fn one_control_at_most() {
-        let problem = check_variants(&[variant("a", true), variant("b", true)]).unwrap_err();
+        let problem = check_variants(
+            &mut Checks::new(),
+            &[variant("a", true), variant("b", true)],
+        )
+        .finish()
+        .unwrap_err();
         assert_eq!(problem.errors[0].field, "variants");
     }
 }

@@ -1,24 +1,24 @@
 //! The public REST API: `/api/v1/...`, its OpenAPI document and Swagger UI.
 
 pub mod api_keys;
-pub mod segmentation;
-pub mod records;
-pub mod experiments;
-pub mod templates;
-pub mod suppressions;
-pub mod subscriptions;
-pub mod sessions;
-pub mod segments;
-pub mod links;
-pub mod events;
-pub mod customers;
 pub mod conversions;
 mod crud;
+pub mod customers;
+pub mod events;
+pub mod experiments;
 pub mod jobs;
+pub mod links;
 pub mod paging;
 pub mod plans;
+pub mod records;
+pub mod segmentation;
+pub mod segments;
+pub mod sessions;
 pub mod settings;
 pub mod status;
+pub mod subscriptions;
+pub mod suppressions;
+pub mod templates;
 pub mod titles;
 
 use std::sync::Arc;
@@ -28,8 +28,8 @@ use clients::{CallPolicy, ServiceClient};
 use service::binary::{Listen, Service};
 use service::health::ServiceInfo;
 use service::server::Routes;
-use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::scope;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 pub use settings::Settings;
 

@@ -16,7 +16,10 @@ pub fn check(checks: &mut Checks, field: &str, links: Option<&serde_json::Value>
     for (name, target) in links {
         let field = format!("{field}.{name}");
         if name.is_empty() || name.chars().count() > NAME_MAX {
-            checks.fail(&field, format!("link names must be 1 to {NAME_MAX} characters"));
+            checks.fail(
+                &field,
+                format!("link names must be 1 to {NAME_MAX} characters"),
+            );
         }
         let plausible = target.as_str().is_some_and(|url| {
             url.len() <= URL_MAX && (url.starts_with("https://") || url.starts_with("http://"))

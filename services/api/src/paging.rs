@@ -24,9 +24,7 @@ impl<K> Window<K> {
 
 pub fn window<K: FromStr>(query: &PageQuery) -> Result<Window<K>, Problem> {
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    Checks::new()
-        .range("limit", limit, 1, MAX_LIMIT)
-        .finish()?;
+    Checks::new().range("limit", limit, 1, MAX_LIMIT).finish()?;
     // `cursor=` (empty) is the first page, as an absent cursor is.
     let after = match query.cursor.as_deref().filter(|cursor| !cursor.is_empty()) {
         None => None,
@@ -60,6 +58,34 @@ pub fn page<T, K: ToString>(
         total,
     }
 }
+
+/// Loads one page of a keyset-ordered list and, when asked, its total: `$filtered` is a
+/// closure giving the filtered boxed query (called again for the count), `$key` the unique
+/// ordering column, `$field` the row field holding it.
+macro_rules! load_page {
+    ($connection:expr, $filtered:expr, $key:expr, $row:ident, $field:ident, $window:expr, $want_total:expr) => {{
+        use diesel::{ExpressionMethods as _, QueryDsl as _, SelectableHelper as _};
+        use diesel_async::RunQueryDsl as _;
+        let mut rows = $filtered();
+        if let Some(after) = $window.after {
+            rows = rows.filter($key.gt(after));
+        }
+        let rows: Vec<$row> = rows
+            .order($key)
+            .limit($window.fetch())
+            .select($row::as_select())
+            .load($connection)
+            .await?;
+        let total = if $want_total {
+            Some($filtered().count().get_result($connection).await?)
+        } else {
+            None
+        };
+        $crate::paging::page(rows, &$window, total, |row| row.$field)
+    }};
+}
+
+pub(crate) use load_page;
 
 #[cfg(test)]
 mod tests {
@@ -101,31 +127,3 @@ mod tests {
         assert_eq!(problem.errors[0].field, "cursor");
     }
 }
-
-/// Loads one page of a keyset-ordered list and, when asked, its total: `$filtered` is a
-/// closure giving the filtered boxed query (called again for the count), `$key` the unique
-/// ordering column, `$field` the row field holding it.
-macro_rules! load_page {
-    ($connection:expr, $filtered:expr, $key:expr, $row:ident, $field:ident, $window:expr, $want_total:expr) => {{
-        use diesel::{ExpressionMethods as _, QueryDsl as _, SelectableHelper as _};
-        use diesel_async::RunQueryDsl as _;
-        let mut rows = $filtered();
-        if let Some(after) = $window.after {
-            rows = rows.filter($key.gt(after));
-        }
-        let rows: Vec<$row> = rows
-            .order($key)
-            .limit($window.fetch())
-            .select($row::as_select())
-            .load($connection)
-            .await?;
-        let total = if $want_total {
-            Some($filtered().count().get_result($connection).await?)
-        } else {
-            None
-        };
-        $crate::paging::page(rows, &$window, total, |row| row.$field)
-    }};
-}
-
-pub(crate) use load_page;

@@ -2,7 +2,9 @@
 //! messages, message events and analyses. They are written by ds and mailer, never here.
 
 use actix_web::{get, web};
-use diesel::{ExpressionMethods as _, OptionalExtension as _, QueryDsl as _, SelectableHelper as _};
+use diesel::{
+    ExpressionMethods as _, OptionalExtension as _, QueryDsl as _, SelectableHelper as _,
+};
 use diesel_async::RunQueryDsl as _;
 use models::enums::{MessageEventKind, MessageStatus};
 use models::experiments::{Analysis, Assignment};

@@ -107,9 +107,14 @@ pub async fn list_run_memberships(
         query
     };
     let mut connection = connection(&pool).await?;
-    exists(&mut connection, segmentation_runs::table.find(run_id).select(segmentation_runs::id))
-        .await?
-        .ok_or_else(|| Problem::not_found(format!("no segmentation run {run_id}")))?;
+    exists(
+        &mut connection,
+        segmentation_runs::table
+            .find(run_id)
+            .select(segmentation_runs::id),
+    )
+    .await?
+    .ok_or_else(|| Problem::not_found(format!("no segmentation run {run_id}")))?;
     Ok(web::Json(load_page!(
         &mut connection,
         filtered,
@@ -147,9 +152,12 @@ pub async fn list_customer_segments(
             .into_boxed()
     };
     let mut connection = connection(&pool).await?;
-    exists(&mut connection, customers::table.find(customer_id).select(customers::id))
-        .await?
-        .ok_or_else(|| Problem::not_found(format!("no customer {customer_id}")))?;
+    exists(
+        &mut connection,
+        customers::table.find(customer_id).select(customers::id),
+    )
+    .await?
+    .ok_or_else(|| Problem::not_found(format!("no customer {customer_id}")))?;
     Ok(web::Json(load_page!(
         &mut connection,
         filtered,

@@ -42,7 +42,14 @@ pub async fn list_segments(
     )))
 }
 
-get_by_id!(get_segment, "/segments/{id}", "segments", segments, Segment, "One segment.");
+get_by_id!(
+    get_segment,
+    "/segments/{id}",
+    "segments",
+    segments,
+    Segment,
+    "One segment."
+);
 
 create_row!(
     create_segment,

@@ -160,8 +160,14 @@ fn check_dates(
     if churned != churned_at.is_some() {
         checks.fail("churned_at", "is set exactly when the status is churned");
     }
-    let open = matches!(status, SubscriptionStatus::Trial | SubscriptionStatus::Active);
+    let open = matches!(
+        status,
+        SubscriptionStatus::Trial | SubscriptionStatus::Active
+    );
     if !open && ended_at.is_none() {
-        checks.fail("ended_at", "is needed once a subscription has switched or churned");
+        checks.fail(
+            "ended_at",
+            "is needed once a subscription has switched or churned",
+        );
     }
 }

@@ -60,7 +60,14 @@ pub async fn list_titles(
     )))
 }
 
-get_by_id!(get_title, "/titles/{id}", "titles", titles, Title, "One title.");
+get_by_id!(
+    get_title,
+    "/titles/{id}",
+    "titles",
+    titles,
+    Title,
+    "One title."
+);
 
 create_row!(
     create_title,
