@@ -17,6 +17,9 @@ use crate::enums::{ConversionKind, ConversionSource, LikeStatus, SubscriptionSta
     )
 )]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::subscriptions, check_for_backend(diesel::pg::Pg)))]
+#[schema(example = json!({"id": 88, "customer_id": 1042, "plan_id": 3, "status": "active",
+    "started_at": "2026-01-15T10:00:00Z", "ended_at": null, "churned_at": null,
+    "created_at": "2026-01-15T10:00:00Z"}))]
 pub struct Subscription {
     pub id: i64,
     pub customer_id: i64,
@@ -72,6 +75,8 @@ pub struct SubscriptionUpdateForm {
     )
 )]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::watch_sessions, check_for_backend(diesel::pg::Pg)))]
+#[schema(example = json!({"id": 5120, "customer_id": 1042, "title_id": 7, "started_at": "2026-03-01T20:15:00Z",
+    "minutes": 42, "completed": false, "like_status": "liked"}))]
 pub struct WatchSession {
     pub id: i64,
     pub customer_id: i64,
@@ -105,6 +110,8 @@ pub struct WatchSessionInsertForm {
     )
 )]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::events, check_for_backend(diesel::pg::Pg)))]
+#[schema(example = json!({"id": 901, "customer_id": 1042, "name": "co_watch_start",
+    "occurred_at": "2026-03-01T20:05:00Z", "properties": {"title_id": 7}}))]
 pub struct Event {
     pub id: i64,
     pub customer_id: i64,
@@ -169,6 +176,10 @@ pub struct FeatureExposureInsertForm {
     )
 )]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::conversions, check_for_backend(diesel::pg::Pg)))]
+#[schema(example = json!({"id": 77, "customer_id": 1042, "kind": "upgrade", "revenue_cents": 1000,
+    "occurred_at": "2026-03-02T09:00:00Z", "experiment_id": 12,
+    "message_id": "5f0c6a2e-8d3b-4f7a-9b1e-2c4d6e8f0a1b", "source": "beacon",
+    "created_at": "2026-03-02T09:00:01Z"}))]
 pub struct Conversion {
     pub id: i64,
     pub customer_id: i64,

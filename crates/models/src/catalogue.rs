@@ -14,6 +14,7 @@ use utoipa::ToSchema;
     )
 )]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::plans, check_for_backend(diesel::pg::Pg)))]
+#[schema(example = json!({"id": 3, "name": "Basic", "monthly_price_cents": 700, "created_at": "2026-01-01T00:00:00Z"}))]
 pub struct Plan {
     pub id: i64,
     pub name: String,
@@ -41,6 +42,8 @@ pub struct PlanInsertForm {
     )
 )]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::titles, check_for_backend(diesel::pg::Pg)))]
+#[schema(example = json!({"id": 7, "name": "The Long Night", "genre": "Drama", "release_year": 2024,
+    "duration_minutes": 118, "rating": 7.9, "created_at": "2026-01-01T00:00:00Z", "external_id": "tt0001"}))]
 pub struct Title {
     pub id: i64,
     pub name: String,

@@ -18,6 +18,11 @@ use crate::segmentation::Segment;
     )
 )]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::customers, check_for_backend(diesel::pg::Pg)))]
+#[schema(example = json!({"id": 1042, "external_id": "crm-1042", "first_name": "Ada", "last_name": "Lovelace",
+    "email": "ada@example.com", "email_consent": true, "country": "GB", "region": "England",
+    "city": "London", "age_band": "35-44", "device": "tv", "acquisition_channel": "referral",
+    "signup_at": "2026-01-15T10:00:00Z", "created_at": "2026-01-15T10:00:00Z",
+    "updated_at": "2026-03-02T09:30:00Z"}))]
 pub struct Customer {
     pub id: i64,
     /// The customer's id in the system the data came from, if any.

@@ -16,6 +16,14 @@ use crate::enums::{ExperimentPhase, ExperimentStatus, Metric};
     )
 )]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::experiments, check_for_backend(diesel::pg::Pg)))]
+#[schema(example = json!({"id": 12, "name": "Basic for $10 to Vulnerable Customers",
+    "hypothesis": "A $10 Basic offer wins back vulnerable customers", "status": "draft",
+    "phase": null, "goal_metric": "conversion", "guardrail_metrics": ["open"], "segment_id": 2,
+    "audience_filter": null, "holdout_fraction": 0.1, "test_fraction": null,
+    "winner_wait_hours": null, "attribution_window_days": 7, "alpha": 0.05,
+    "planned_sample_size": 4000, "winner_variant_id": null, "decision": null,
+    "started_at": null, "stopped_at": null, "decided_at": null,
+    "created_at": "2026-02-20T10:00:00Z", "updated_at": "2026-02-20T10:00:00Z"}))]
 pub struct Experiment {
     pub id: i64,
     pub name: String,
@@ -125,6 +133,10 @@ pub struct ExperimentUpdateForm {
     )
 )]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::variants, check_for_backend(diesel::pg::Pg)))]
+#[schema(example = json!({"id": 25, "experiment_id": 12, "key": "offer", "name": "Basic for $10", "weight": 1.0,
+    "is_control": false, "template_id": 5, "subject": "Basic for $10, {{first_name}}",
+    "body_text": "Switch: {{link:offer}}", "body_html": "<p><a href=\"{{link:offer}}\">Switch</a></p>",
+    "links": {"offer": "https://example.com/offer/basic"}, "created_at": "2026-02-20T10:00:00Z"}))]
 pub struct Variant {
     pub id: i64,
     pub experiment_id: i64,
@@ -201,6 +213,8 @@ pub struct VariantUpdateForm {
     )
 )]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::assignments, check_for_backend(diesel::pg::Pg)))]
+#[schema(example = json!({"id": 5001, "experiment_id": 12, "customer_id": 1042, "variant_id": 25,
+    "bucket": 0.4137, "phase": "full", "assigned_at": "2026-03-01T09:00:00Z"}))]
 pub struct Assignment {
     pub id: i64,
     pub experiment_id: i64,
@@ -223,6 +237,8 @@ pub struct Assignment {
     )
 )]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::analyses, check_for_backend(diesel::pg::Pg)))]
+#[schema(example = json!({"id": 9, "experiment_id": 12, "job_id": 40, "method": "two_proportion_z",
+    "inputs": {"alpha": 0.05}, "results": {"lift": 0.21, "p_value": 0.012}, "created_at": "2026-03-09T10:00:00Z"}))]
 pub struct Analysis {
     pub id: i64,
     pub experiment_id: i64,

@@ -26,3 +26,5 @@ pub mod migrate;
 pub mod queue;
 #[cfg(feature = "db")]
 pub mod schema;
+#[cfg(feature = "db")]
+pub mod views;

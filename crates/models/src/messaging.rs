@@ -17,6 +17,11 @@ use crate::enums::{MessageEventKind, MessageStatus, SuppressionReason, TemplateK
     )
 )]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::message_templates, check_for_backend(diesel::pg::Pg)))]
+#[schema(example = json!({"id": 5, "name": "Basic for $10", "kind": "plan_offer",
+    "subject": "Basic is $10 this month, {{first_name}}", "body_text": "Switch: {{link:offer}}",
+    "body_html": "<p><a href=\"{{link:offer}}\">Switch to Basic</a></p>",
+    "links": {"offer": "https://example.com/offer/basic"},
+    "created_at": "2026-02-01T00:00:00Z", "updated_at": "2026-02-01T00:00:00Z"}))]
 pub struct MessageTemplate {
     pub id: i64,
     pub name: String,
@@ -81,6 +86,10 @@ pub struct MessageTemplateUpdateForm {
     )
 )]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::messages, check_for_backend(diesel::pg::Pg)))]
+#[schema(example = json!({"id": "5f0c6a2e-8d3b-4f7a-9b1e-2c4d6e8f0a1b", "experiment_id": 12, "customer_id": 1042,
+    "variant_id": 25, "email": "ada@example.com", "status": "sent", "attempts": 1,
+    "next_attempt_at": "2026-03-01T09:00:00Z", "smtp_message_id": "<5f0c6a2e@streamlab>",
+    "last_error": null, "queued_at": "2026-03-01T09:00:00Z", "sent_at": "2026-03-01T09:00:02Z"}))]
 pub struct Message {
     pub id: Uuid,
     pub experiment_id: i64,
@@ -111,6 +120,9 @@ pub struct Message {
     )
 )]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::message_events, check_for_backend(diesel::pg::Pg)))]
+#[schema(example = json!({"id": 3301, "message_id": "5f0c6a2e-8d3b-4f7a-9b1e-2c4d6e8f0a1b", "kind": "click",
+    "occurred_at": "2026-03-01T12:14:00Z", "user_agent": "Mozilla/5.0", "ip": "203.0.113.7",
+    "link": "offer", "is_bot": false, "bot_reason": null, "details": {}}))]
 pub struct MessageEvent {
     pub id: i64,
     pub message_id: Uuid,
@@ -154,6 +166,8 @@ pub struct MessageEventInsertForm {
     )
 )]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::suppressions, check_for_backend(diesel::pg::Pg)))]
+#[schema(example = json!({"id": 14, "email": "gone@example.com", "customer_id": 1043, "reason": "unsubscribe",
+    "message_id": null, "created_at": "2026-03-03T08:00:00Z"}))]
 pub struct Suppression {
     pub id: i64,
     pub email: String,

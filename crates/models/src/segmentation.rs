@@ -16,6 +16,8 @@ use crate::enums::{SegmentationRunStatus, SegmentationScheme};
     )
 )]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::segments, check_for_backend(diesel::pg::Pg)))]
+#[schema(example = json!({"id": 2, "name": "Vulnerable Customers", "description": "Paying, but watching less",
+    "sort_order": 2, "created_at": "2026-01-01T00:00:00Z"}))]
 pub struct Segment {
     pub id: i64,
     pub name: String,
@@ -93,6 +95,9 @@ pub struct SegmentationRuleSetInsertForm {
     )
 )]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::segmentation_runs, check_for_backend(diesel::pg::Pg)))]
+#[schema(example = json!({"id": 4, "rule_set_id": 1, "job_id": 31, "scheme": "classic", "rules": {},
+    "window_days": 90, "status": "succeeded", "customers_scored": 10000,
+    "created_at": "2026-03-01T02:00:00Z", "finished_at": "2026-03-01T02:00:09Z"}))]
 pub struct SegmentationRun {
     pub id: i64,
     pub rule_set_id: Option<i64>,
@@ -132,6 +137,9 @@ pub struct SegmentationRunInsertForm {
     )
 )]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::segment_memberships, check_for_backend(diesel::pg::Pg)))]
+#[schema(example = json!({"run_id": 4, "customer_id": 1042, "segment_id": 2,
+    "metrics": {"minutes_30d": 310, "sessions_30d": 9}, "scores": {"minutes_30d": 3, "sessions_30d": 2},
+    "total_score": 5.0}))]
 pub struct SegmentMembership {
     pub run_id: i64,
     pub customer_id: i64,

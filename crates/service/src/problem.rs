@@ -194,8 +194,17 @@ fn key_column(detail: &str) -> Option<&str> {
 /// A connection from the pool, or a 503 when the database cannot be reached.
 pub async fn connection(pool: &models::db::Pool) -> Result<models::db::PooledConnection, Problem> {
     pool.get().await.map_err(|error| {
-        tracing::warn!(%error, "database unavailable");
-        Problem::unavailable(format!("the database is unavailable: {error}"))
+        tracing::warn!(%error, "no database connection");
+        match error {
+            // Every connection is in use for longer than a request may wait: overload.
+            deadpool::managed::PoolError::Timeout(deadpool::managed::TimeoutType::Wait) => {
+                Problem::unavailable(format!(
+                    "all {} database connections are busy; retry shortly",
+                    pool.status().max_size
+                ))
+            }
+            error => Problem::unavailable(format!("the database is unavailable: {error}")),
+        }
     })
 }
 

@@ -1,11 +1,7 @@
 //! `/api/v1/customers`: the people who subscribe, with their current plan and latest segment.
 
-use std::collections::HashMap;
-
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
-use diesel::dsl::sql;
-use diesel::sql_types::{BigInt, Bool};
 use diesel::{
     ExpressionMethods as _, OptionalExtension as _, PgTextExpressionMethods as _, QueryDsl as _,
     SelectableHelper as _,
@@ -13,10 +9,10 @@ use diesel::{
 use diesel_async::{AsyncPgConnection, RunQueryDsl as _};
 use models::catalogue::Plan;
 use models::customers::{Customer, CustomerInsertForm, CustomerUpdateForm, CustomerView};
-use models::enums::SubscriptionStatus;
 use models::page::{Page, PageQuery};
-use models::schema::{customers, plans, segment_memberships, segments, subscriptions};
+use models::schema::customers;
 use models::segmentation::Segment;
+use models::views::customer_views;
 use serde::Deserialize;
 use service::Problem;
 use service::auth::{AdminAccess, ReadAccess};
@@ -28,7 +24,7 @@ use service::validate::{Checks, NAME_MAX};
 use utoipa::IntoParams;
 
 use crate::crud::delete_by_id;
-use crate::paging::{load_page, window};
+use crate::paging::{page, window};
 
 /// Filters of the customer list.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -66,55 +62,48 @@ pub async fn list_customers(
 ) -> Result<web::Json<Page<CustomerView>>, Problem> {
     let window = window::<i64>(&page_query)?;
     let filtered = || {
-        let mut query = customers::table.into_boxed();
+        let mut query = customer_views::table.into_boxed();
         if let Some(segment_id) = filter.segment_id {
-            query = query.filter(
-                sql::<Bool>(
-                    "EXISTS (SELECT 1 FROM segment_memberships m \
-                     WHERE m.customer_id = customers.id AND m.segment_id = ",
-                )
-                .bind::<BigInt, _>(segment_id)
-                .sql(
-                    " AND m.run_id = (SELECT max(l.run_id) FROM segment_memberships l \
-                     WHERE l.customer_id = customers.id))",
-                ),
-            );
+            query = query.filter(customer_views::latest_segment_id.eq(segment_id));
         }
         if let Some(plan_id) = filter.plan_id {
-            query = query.filter(
-                sql::<Bool>(
-                    "EXISTS (SELECT 1 FROM subscriptions s WHERE s.customer_id = customers.id \
-                     AND s.status IN ('trial', 'active') AND s.plan_id = ",
-                )
-                .bind::<BigInt, _>(plan_id)
-                .sql(")"),
-            );
+            query = query.filter(customer_views::current_plan_id.eq(plan_id));
         }
         if let Some(country) = &filter.country {
-            query = query.filter(customers::country.eq(country.to_uppercase()));
+            query = query.filter(customer_views::country.eq(country.to_uppercase()));
         }
         if let Some(from) = filter.signup_from {
-            query = query.filter(customers::signup_at.ge(from));
+            query = query.filter(customer_views::signup_at.ge(from));
         }
         if let Some(before) = filter.signup_before {
-            query = query.filter(customers::signup_at.lt(before));
+            query = query.filter(customer_views::signup_at.lt(before));
         }
         if let Some(email) = &filter.email {
-            query = query.filter(customers::email.ilike(format!("%{}%", like_escaped(email))));
+            query = query.filter(customer_views::email.ilike(format!("%{}%", like_escaped(email))));
         }
         query
     };
     let mut connection = connection(&pool).await?;
-    let page = load_page!(
-        &mut connection,
-        filtered,
-        customers::id,
-        Customer,
-        id,
-        window,
-        page_query.total
-    );
-    let items = views(&mut connection, page.items).await?;
+    let mut rows = filtered();
+    if let Some(after) = window.after {
+        rows = rows.filter(customer_views::id.gt(after));
+    }
+    let rows = rows
+        .order(customer_views::id)
+        .limit(window.fetch())
+        .select(view_columns())
+        .load::<ViewRow>(&mut connection)
+        .await?;
+    let total = match page_query.total {
+        true => Some(filtered().count().get_result(&mut connection).await?),
+        false => None,
+    };
+    let page = page(rows, &window, total, |(customer, _, _)| customer.id);
+    let items = page
+        .items
+        .into_iter()
+        .map(view)
+        .collect::<Result<Vec<_>, Problem>>()?;
     Ok(web::Json(Page {
         items,
         next: page.next,
@@ -135,16 +124,10 @@ pub async fn get_customer(
     pool: web::Data<models::db::Pool>,
     id: web::Path<i64>,
 ) -> Result<web::Json<CustomerView>, Problem> {
-    let id = id.into_inner();
     let mut connection = connection(&pool).await?;
-    let customer = customers::table
-        .find(id)
-        .select(Customer::as_select())
-        .first(&mut connection)
+    one_view(&mut connection, id.into_inner())
         .await
-        .optional()?
-        .ok_or_else(|| no_customer(id))?;
-    one_view(&mut connection, customer).await.map(web::Json)
+        .map(web::Json)
 }
 
 /// Adds a customer. The e-mail is stored lower-case; a second customer with the same e-mail
@@ -173,7 +156,7 @@ pub async fn create_customer(
         .returning(Customer::as_returning())
         .get_result(&mut connection)
         .await?;
-    let view = one_view(&mut connection, customer).await?;
+    let view = one_view(&mut connection, customer.id).await?;
     Ok(HttpResponse::Created().json(view))
 }
 
@@ -210,7 +193,7 @@ pub async fn update_customer(
             .optional()?
     };
     let customer = customer.ok_or_else(|| no_customer(id))?;
-    one_view(&mut connection, customer).await.map(web::Json)
+    one_view(&mut connection, customer.id).await.map(web::Json)
 }
 
 delete_by_id!(
@@ -226,57 +209,86 @@ fn no_customer(id: i64) -> Problem {
     Problem::not_found(format!("no customer {id}"))
 }
 
-async fn one_view(
-    connection: &mut AsyncPgConnection,
-    customer: Customer,
-) -> Result<CustomerView, Problem> {
-    let id = customer.id;
-    views(connection, vec![customer])
-        .await?
-        .pop()
-        .ok_or_else(|| no_customer(id))
+/// A customer with their current plan and latest segment as JSON, from one statement on the
+/// `customer_views` view (whose lookups run for the rows returned only).
+type ViewRow = (
+    Customer,
+    Option<serde_json::Value>,
+    Option<serde_json::Value>,
+);
+
+/// The view's customer columns, in `Customer`'s order, then the plan and the segment.
+type ViewColumns = (
+    (
+        customer_views::id,
+        customer_views::external_id,
+        customer_views::first_name,
+        customer_views::last_name,
+        customer_views::email,
+        customer_views::email_consent,
+        customer_views::country,
+        customer_views::region,
+        customer_views::city,
+        customer_views::age_band,
+        customer_views::device,
+        customer_views::acquisition_channel,
+        customer_views::signup_at,
+        customer_views::created_at,
+        customer_views::updated_at,
+    ),
+    customer_views::current_plan,
+    customer_views::latest_segment,
+);
+
+fn view_columns() -> ViewColumns {
+    use customer_views::*;
+    (
+        (
+            id,
+            external_id,
+            first_name,
+            last_name,
+            email,
+            email_consent,
+            country,
+            region,
+            city,
+            age_band,
+            device,
+            acquisition_channel,
+            signup_at,
+            created_at,
+            updated_at,
+        ),
+        current_plan,
+        latest_segment,
+    )
 }
 
-/// The customers with their current plan and latest segment: two queries for a whole page.
-async fn views(
-    connection: &mut AsyncPgConnection,
-    customers: Vec<Customer>,
-) -> Result<Vec<CustomerView>, Problem> {
-    let ids: Vec<i64> = customers.iter().map(|customer| customer.id).collect();
-    let mut current_plans: HashMap<i64, Plan> = subscriptions::table
-        .inner_join(plans::table)
-        .filter(subscriptions::customer_id.eq_any(&ids))
-        .filter(
-            subscriptions::status.eq_any([SubscriptionStatus::Trial, SubscriptionStatus::Active]),
-        )
-        .distinct_on(subscriptions::customer_id)
-        .order((subscriptions::customer_id, subscriptions::started_at.desc()))
-        .select((subscriptions::customer_id, Plan::as_select()))
-        .load::<(i64, Plan)>(connection)
-        .await?
-        .into_iter()
-        .collect();
-    let mut latest_segments: HashMap<i64, Segment> = segment_memberships::table
-        .inner_join(segments::table)
-        .filter(segment_memberships::customer_id.eq_any(&ids))
-        .distinct_on(segment_memberships::customer_id)
-        .order((
-            segment_memberships::customer_id,
-            segment_memberships::run_id.desc(),
-        ))
-        .select((segment_memberships::customer_id, Segment::as_select()))
-        .load::<(i64, Segment)>(connection)
-        .await?
-        .into_iter()
-        .collect();
-    Ok(customers
-        .into_iter()
-        .map(|customer| CustomerView {
-            current_plan: current_plans.remove(&customer.id),
-            latest_segment: latest_segments.remove(&customer.id),
-            customer,
-        })
-        .collect())
+fn view((customer, plan, segment): ViewRow) -> Result<CustomerView, Problem> {
+    let internal = |error: serde_json::Error| Problem::internal(&error);
+    Ok(CustomerView {
+        customer,
+        current_plan: plan
+            .map(serde_json::from_value::<Plan>)
+            .transpose()
+            .map_err(internal)?,
+        latest_segment: segment
+            .map(serde_json::from_value::<Segment>)
+            .transpose()
+            .map_err(internal)?,
+    })
+}
+
+async fn one_view(connection: &mut AsyncPgConnection, id: i64) -> Result<CustomerView, Problem> {
+    let row = customer_views::table
+        .find(id)
+        .select(view_columns())
+        .first::<ViewRow>(connection)
+        .await
+        .optional()?
+        .ok_or_else(|| no_customer(id))?;
+    view(row)
 }
 
 /// `text` with LIKE's wildcards taken literally.

@@ -5,9 +5,10 @@ use std::collections::HashSet;
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Utc};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::sql_types::{Array, BigInt, Jsonb, Text, Timestamptz};
 use diesel::{ExpressionMethods as _, QueryDsl as _};
-use diesel_async::{AsyncConnection as _, RunQueryDsl as _};
+use diesel_async::{AsyncPgConnection, RunQueryDsl as _};
 use models::activity::{Event, EventBatch, EventBatchResult, EventInsertForm};
 use models::page::{Page, PageQuery};
 use models::schema::{customers, events};
@@ -29,6 +30,15 @@ use crate::settings::Limits;
 const NAME_MAX: usize = 64;
 /// Most fields named in one 422 of a batch: enough to see the pattern, not the whole batch.
 const MAX_ERRORS_SHOWN: usize = 20;
+
+/// Turns for writing a batch: see `Limits::batch_concurrency`.
+pub struct BatchSlots(tokio::sync::Semaphore);
+
+impl BatchSlots {
+    pub fn new(concurrency: usize) -> BatchSlots {
+        BatchSlots(tokio::sync::Semaphore::new(concurrency))
+    }
+}
 
 /// Filters of the event list.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -136,15 +146,20 @@ pub async fn create_event_batch(
     _: AdminAccess,
     pool: web::Data<models::db::Pool>,
     limits: web::Data<Limits>,
+    slots: web::Data<BatchSlots>,
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, Problem> {
     let batch: EventBatch = read_json(&request, payload, limits.max_batch_bytes).await?;
     check_batch(&batch, limits.max_batch_events)?;
+    // Waits for a turn before taking a database connection, so waiting batches hold none.
+    let _turn = slots
+        .0
+        .acquire()
+        .await
+        .map_err(|error| Problem::internal(&error))?;
     let mut connection = connection(&pool).await?;
-    let inserted = connection
-        .transaction(async |connection| insert_batch(connection, batch.events).await)
-        .await?;
+    let inserted = insert_batch(&mut connection, batch.events).await?;
     Ok(HttpResponse::Created().json(EventBatchResult { inserted }))
 }
 
@@ -156,7 +171,7 @@ fn check_batch(batch: &EventBatch, max_events: usize) -> Result<(), Problem> {
     }
     let mut failures = 0;
     for (index, event) in batch.events.iter().enumerate() {
-        if let Err(problem) = prepare_insert(event.clone()) {
+        if let Err(problem) = check_event(event) {
             for error in problem.errors {
                 failures += 1;
                 if failures <= MAX_ERRORS_SHOWN {
@@ -168,18 +183,53 @@ fn check_batch(batch: &EventBatch, max_events: usize) -> Result<(), Problem> {
     checks.finish()
 }
 
+/// Stores the batch in one statement, so all or none; names the events whose customer does
+/// not exist when the foreign key refuses the batch.
 async fn insert_batch(
-    connection: &mut diesel_async::AsyncPgConnection,
+    connection: &mut AsyncPgConnection,
     batch: Vec<EventInsertForm>,
 ) -> Result<u64, Problem> {
     let customer_ids: Vec<i64> = batch.iter().map(|event| event.customer_id).collect();
-    let known: HashSet<i64> = customers::table
-        .filter(customers::id.eq_any(&customer_ids))
+    let mut names = Vec::with_capacity(batch.len());
+    let mut times = Vec::with_capacity(batch.len());
+    let mut properties = Vec::with_capacity(batch.len());
+    for event in batch {
+        names.push(event.name);
+        times.push(event.occurred_at);
+        properties.push(event.properties.unwrap_or_else(|| serde_json::json!({})));
+    }
+    // Arrays unnested server-side: one statement, one round trip, whatever the batch size.
+    let inserted = diesel::sql_query(
+        "INSERT INTO events (customer_id, name, occurred_at, properties) \
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::jsonb[]) \
+         ON CONFLICT (customer_id, occurred_at, name) DO NOTHING",
+    )
+    .bind::<Array<BigInt>, _>(&customer_ids)
+    .bind::<Array<Text>, _>(names)
+    .bind::<Array<Timestamptz>, _>(times)
+    .bind::<Array<Jsonb>, _>(properties)
+    .execute(connection)
+    .await;
+    match inserted {
+        Ok(inserted) => Ok(u64::try_from(inserted).unwrap_or_default()),
+        Err(DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => {
+            Err(missing_customers(connection, &customer_ids).await)
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// The 422 naming each event (the first few) whose customer does not exist.
+async fn missing_customers(connection: &mut AsyncPgConnection, customer_ids: &[i64]) -> Problem {
+    let known: HashSet<i64> = match customers::table
+        .filter(customers::id.eq_any(customer_ids))
         .select(customers::id)
         .load::<i64>(connection)
-        .await?
-        .into_iter()
-        .collect();
+        .await
+    {
+        Ok(known) => known.into_iter().collect(),
+        Err(error) => return error.into(),
+    };
     let missing: Vec<FieldError> = customer_ids
         .iter()
         .enumerate()
@@ -192,33 +242,19 @@ async fn insert_batch(
             )
         })
         .collect();
-    if !missing.is_empty() {
-        return Err(Problem::validation(missing));
+    match missing.is_empty() {
+        // A customer deleted while the batch was stored: try again.
+        true => Problem::conflict("a customer of the batch was deleted meanwhile; send it again"),
+        false => Problem::validation(missing),
     }
-    let mut names = Vec::with_capacity(batch.len());
-    let mut times = Vec::with_capacity(batch.len());
-    let mut properties = Vec::with_capacity(batch.len());
-    for event in batch {
-        names.push(event.name);
-        times.push(event.occurred_at);
-        properties.push(event.properties.unwrap_or_else(|| serde_json::json!({})));
-    }
-    // One statement for the whole batch: arrays unnested server-side.
-    let inserted = diesel::sql_query(
-        "INSERT INTO events (customer_id, name, occurred_at, properties) \
-         SELECT * FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::jsonb[]) \
-         ON CONFLICT (customer_id, occurred_at, name) DO NOTHING",
-    )
-    .bind::<Array<BigInt>, _>(customer_ids)
-    .bind::<Array<Text>, _>(names)
-    .bind::<Array<Timestamptz>, _>(times)
-    .bind::<Array<Jsonb>, _>(properties)
-    .execute(connection)
-    .await?;
-    Ok(u64::try_from(inserted).unwrap_or_default())
 }
 
 fn prepare_insert(form: EventInsertForm) -> Result<EventInsertForm, Problem> {
+    check_event(&form)?;
+    Ok(form)
+}
+
+fn check_event(form: &EventInsertForm) -> Result<(), Problem> {
     let mut checks = Checks::new();
     let well_formed = form
         .name
@@ -243,6 +279,5 @@ fn prepare_insert(form: EventInsertForm) -> Result<EventInsertForm, Problem> {
     {
         checks.fail("properties", "must be a JSON object");
     }
-    checks.finish()?;
-    Ok(form)
+    checks.finish()
 }

@@ -54,10 +54,13 @@ impl Service for Api {
                 .unwrap_or_default(),
         );
         let limits = settings.map(|settings| settings.limits).unwrap_or_default();
+        // Shared by every worker of the process: the cap is per process.
+        let batch_slots = web::Data::new(events::BatchSlots::new(limits.batch_concurrency));
         let peers = settings.and_then(peer_clients).map(web::Data::new);
         Arc::new(move |config| {
             config.app_data(api_keys.clone());
             config.app_data(web::Data::new(limits));
+            config.app_data(batch_slots.clone());
             if let Some(peers) = &peers {
                 config.app_data(peers.clone());
             }

@@ -18,8 +18,11 @@ pub struct Settings {
 
 impl ServiceSettings for Settings {
     fn from_env(env: &Env, listen: Listen) -> Result<Self, SettingsError> {
+        let mut common = CommonSettings::from_env(env, listen.variable, listen.default)?;
+        // Every api statement is a keyed lookup or a keyset page: plan each once.
+        common.database.generic_plans = true;
         Ok(Settings {
-            common: CommonSettings::from_env(env, listen.variable, listen.default)?,
+            common,
             api_keys: env.or("API_KEYS", ApiKeys::default())?,
             ds_url: peer_url(env, "DS_URL", "http://127.0.0.1:8001/")?,
             mailer_url: peer_url(env, "MAILER_URL", "http://127.0.0.1:8002/")?,
@@ -63,6 +66,10 @@ pub struct Limits {
     pub max_batch_events: usize,
     /// `API_MAX_BATCH_BYTES`: largest body of a batch.
     pub max_batch_bytes: usize,
+    /// `API_BATCH_CONCURRENCY`: batches written to the database at once by this process; the
+    /// others wait their turn. Many batches at once contend on the same index pages and
+    /// store fewer events per second than a few in turn.
+    pub batch_concurrency: usize,
 }
 
 impl Default for Limits {
@@ -71,6 +78,7 @@ impl Default for Limits {
             max_body_bytes: 1024 * 1024,
             max_batch_events: 10_000,
             max_batch_bytes: 16 * 1024 * 1024,
+            batch_concurrency: 2,
         }
     }
 }
@@ -82,6 +90,9 @@ impl Limits {
             max_body_bytes: env.or("API_MAX_BODY_BYTES", default.max_body_bytes)?,
             max_batch_events: env.or("API_MAX_BATCH_EVENTS", default.max_batch_events)?,
             max_batch_bytes: env.or("API_MAX_BATCH_BYTES", default.max_batch_bytes)?,
+            batch_concurrency: env
+                .or("API_BATCH_CONCURRENCY", default.batch_concurrency)?
+                .max(1),
         })
     }
 }
