@@ -88,11 +88,12 @@ pub struct PoolSettings {
     pub acquire_timeout: Duration,
     /// Server-side limit on any one statement, so a runaway query cannot hold a connection.
     pub statement_timeout: Duration,
-    /// Plan each prepared statement once (`plan_cache_mode = force_generic_plan`) instead of
-    /// letting PostgreSQL replan it for the values of each execution. Right for a service
-    /// whose statements are keyed lookups and keyset pages, whose best plan does not depend
-    /// on the values: there, planning costs as much as running.
-    pub generic_plans: bool,
+    /// The pool runs short statements only (keyed lookups, keyset pages): plan each prepared
+    /// statement once (`plan_cache_mode = force_generic_plan`) rather than for the values of
+    /// every execution, and never JIT-compile (`jit = off`): a generic plan with a
+    /// parameterised LIMIT can be estimated dear enough to compile on every execution, 12 ms
+    /// for a 1 ms page.
+    pub short_statements: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -111,8 +112,8 @@ pub fn build_pool(settings: &PoolSettings) -> Result<Pool, DbError> {
         "SET statement_timeout = {}",
         settings.statement_timeout.as_millis()
     );
-    if settings.generic_plans {
-        session.push_str("; SET plan_cache_mode = force_generic_plan");
+    if settings.short_statements {
+        session.push_str("; SET plan_cache_mode = force_generic_plan; SET jit = off");
     }
     let mut config = ManagerConfig::<AsyncPgConnection>::default();
     // Fast: a connection whose socket closed (a restarted server) is already dropped as

@@ -193,7 +193,7 @@ pub fn pool_settings(env: &Env) -> Result<PoolSettings, SettingsError> {
         max_size,
         acquire_timeout: env.millis_or("DB_ACQUIRE_TIMEOUT_MS", Duration::from_secs(5))?,
         statement_timeout: env.millis_or("DB_STATEMENT_TIMEOUT_MS", Duration::from_secs(30))?,
-        generic_plans: false,
+        short_statements: false,
     })
 }
 

@@ -240,7 +240,7 @@ async fn pooled_connections_carry_the_statement_timeout() {
         max_size: 2,
         acquire_timeout: std::time::Duration::from_secs(2),
         statement_timeout: std::time::Duration::from_millis(1234),
-        generic_plans: false,
+        short_statements: false,
     })
     .unwrap();
     let mut connection = pool.get().await.unwrap();

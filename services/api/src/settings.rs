@@ -19,8 +19,8 @@ pub struct Settings {
 impl ServiceSettings for Settings {
     fn from_env(env: &Env, listen: Listen) -> Result<Self, SettingsError> {
         let mut common = CommonSettings::from_env(env, listen.variable, listen.default)?;
-        // Every api statement is a keyed lookup or a keyset page: plan each once.
-        common.database.generic_plans = true;
+        // Every api statement is a keyed lookup or a keyset page.
+        common.database.short_statements = true;
         Ok(Settings {
             common,
             api_keys: env.or("API_KEYS", ApiKeys::default())?,

@@ -272,7 +272,7 @@ async fn concurrent_claims_never_take_the_same_job() {
         max_size: 4,
         acquire_timeout: Duration::from_secs(5),
         statement_timeout: Duration::from_secs(5),
-        generic_plans: false,
+        short_statements: false,
     })
     .unwrap();
     let claimers: Vec<_> = (0..4)
