@@ -28,8 +28,3 @@ LEFT JOIN LATERAL (
 -- The latest run of a customer, found without reading every run they were in.
 CREATE INDEX segment_memberships_customer_run_idx ON segment_memberships (customer_id, run_id DESC);
 DROP INDEX segment_memberships_customer_id_idx;
-
--- Customers of a country, page by page in id order: one index range scan from the cursor,
--- whatever the country (a plan made once serves them all).
-CREATE INDEX customers_country_id_idx ON customers (country, id);
-DROP INDEX customers_country_idx;
