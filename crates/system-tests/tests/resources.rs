@@ -642,7 +642,17 @@ async fn the_records_of_sending_are_read_only() {
     ] {
         let (status, page) = send_as(&app, READ_KEY, Method::GET, &path, None).await;
         assert_eq!(status, 200, "{path}: {page}");
-        assert_eq!(page["items"][0][field], value, "{path}");
+        let first = &page["items"][0];
+        assert_eq!(first[field], value, "{path}");
+        let collection = path.split('?').next().unwrap();
+        let one = format!(
+            "{collection}/{}",
+            first["id"]
+                .as_str()
+                .map_or_else(|| first["id"].to_string(), str::to_owned)
+        );
+        let (status, record) = send_as(&app, READ_KEY, Method::GET, &one, None).await;
+        assert_eq!((status, &record), (200, first), "{one}");
     }
     let (status, message) = send(
         &app,
