@@ -217,6 +217,7 @@ pub struct EventBatch {
 /// What a batch stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct EventBatchResult {
-    /// Events stored: all of the batch.
+    /// Events newly stored: the whole batch, less events already stored (same customer,
+    /// time and name), which a retried batch skips.
     pub inserted: u64,
 }

@@ -32,7 +32,7 @@ pub struct Experiment {
     /// Absent while draft.
     pub phase: Option<ExperimentPhase>,
     pub goal_metric: Metric,
-    /// Metrics that must not get worse, e.g. `["unsubscribe"]`.
+    /// Metrics that must not get worse, e.g. `["open"]`.
     #[schema(value_type = Vec<String>)]
     pub guardrail_metrics: serde_json::Value,
     /// The audience: a segment of the latest segmentation run...

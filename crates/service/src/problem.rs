@@ -176,6 +176,15 @@ impl From<diesel::result::Error> for Problem {
                             format!("violates {constraint}"),
                         )])
                     }
+                    DatabaseErrorKind::SerializationFailure => Problem::unavailable(
+                        "the database was busy with a conflicting change; retry",
+                    ),
+                    _ if info.message().contains("statement timeout") => {
+                        tracing::warn!(%error, "statement timed out");
+                        Problem::unavailable(
+                            "the query took longer than allowed; narrow the filters or retry",
+                        )
+                    }
                     _ => Problem::internal(&error),
                 }
             }
@@ -203,7 +212,8 @@ pub async fn connection(pool: &models::db::Pool) -> Result<models::db::PooledCon
                     pool.status().max_size
                 ))
             }
-            error => Problem::unavailable(format!("the database is unavailable: {error}")),
+            // The cause (host, credentials) goes to the log, not to the caller.
+            _ => Problem::unavailable("the database is unavailable"),
         }
     })
 }

@@ -197,9 +197,9 @@ async fn a_customer_shows_their_current_plan_and_latest_segment_and_lists_filter
         &format!(
             "INSERT INTO subscriptions (customer_id, plan_id, status, started_at, ended_at) VALUES \
              ({ada}, 1, 'switched', '2025-01-01', '2025-06-01'), ({ada}, 4, 'active', '2025-06-01', NULL);
-             INSERT INTO segmentation_runs (id, scheme, rules, status) VALUES (1, 'classic', '{{}}', 'succeeded'), (2, 'classic', '{{}}', 'succeeded');
+             INSERT INTO segmentation_runs (id, scheme, rules, status) VALUES (1, 'classic', '{{}}', 'succeeded'), (2, 'classic', '{{}}', 'succeeded'), (3, 'classic', '{{}}', 'failed');
              INSERT INTO segment_memberships (run_id, customer_id, segment_id, total_score) VALUES
-             (1, {ada}, 1, 1.0), (2, {ada}, 4, 9.0), (1, {bob}, 4, 8.0), (2, {bob}, 2, 4.0);"
+             (1, {ada}, 1, 1.0), (2, {ada}, 4, 9.0), (1, {bob}, 4, 8.0), (2, {bob}, 2, 4.0), (3, {ada}, 3, 0.0);"
         ),
     );
     let (status, view) = send(&app, Method::GET, &format!("/api/v1/customers/{ada}"), None).await;
@@ -207,7 +207,10 @@ async fn a_customer_shows_their_current_plan_and_latest_segment_and_lists_filter
     assert_eq!(view["email"], "ada@example.com");
     assert_eq!(view["country"], "GB", "stored upper-case");
     assert_eq!(view["current_plan"]["name"], "Premium");
-    assert_eq!(view["latest_segment"]["id"], 4);
+    assert_eq!(
+        view["latest_segment"]["id"], 4,
+        "a failed run does not count"
+    );
 
     let ids = |page: &Value| -> Vec<i64> {
         page["items"]
@@ -254,7 +257,7 @@ async fn a_customer_shows_their_current_plan_and_latest_segment_and_lists_filter
         .iter()
         .map(|row| row["segment_id"].as_i64().unwrap())
         .collect();
-    assert_eq!(segments, [1, 4], "oldest run first");
+    assert_eq!(segments, [1, 4, 3], "oldest run first, every run");
     let (status, _) = send(&app, Method::GET, "/api/v1/customers/999/segments", None).await;
     assert_eq!(status, 404);
 

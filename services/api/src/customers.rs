@@ -30,9 +30,11 @@ use crate::paging::{page, window};
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CustomerFilter {
-    /// Only customers whose latest segment is this one.
+    /// Only customers whose latest segment (in the latest succeeded run they were scored
+    /// in) is this one.
     pub segment_id: Option<i64>,
-    /// Only customers with a trial or active subscription on this plan.
+    /// Only customers whose current plan (that of their latest trial or active
+    /// subscription) is this one.
     pub plan_id: Option<i64>,
     /// ISO 3166-1 alpha-2 code.
     #[param(example = "NO")]

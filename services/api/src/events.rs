@@ -199,9 +199,12 @@ async fn insert_batch(
         properties.push(event.properties.unwrap_or_else(|| serde_json::json!({})));
     }
     // Arrays unnested server-side: one statement, one round trip, whatever the batch size.
+    // Rows go in key order, so two batches sharing keys wait on each other, never deadlock.
     let inserted = diesel::sql_query(
         "INSERT INTO events (customer_id, name, occurred_at, properties) \
          SELECT * FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::jsonb[]) \
+         AS e(customer_id, name, occurred_at, properties) \
+         ORDER BY customer_id, occurred_at, name \
          ON CONFLICT (customer_id, occurred_at, name) DO NOTHING",
     )
     .bind::<Array<BigInt>, _>(&customer_ids)

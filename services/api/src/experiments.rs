@@ -228,6 +228,16 @@ pub async fn create_variant(
     let variant = connection
         .transaction(async |connection| {
             lock_draft(connection, id).await?;
+            let existing: i64 = variants::table
+                .filter(variants::experiment_id.eq(id))
+                .count()
+                .get_result(connection)
+                .await?;
+            if existing >= MAX_VARIANTS as i64 {
+                return Err(Problem::conflict(format!(
+                    "experiment {id} has {MAX_VARIANTS} variants, the most it may have"
+                )));
+            }
             insert_variant(connection, id, &form).await
         })
         .await?;

@@ -1,6 +1,8 @@
 //! Keyset pagination: every list is ordered by a unique key, a page holds the rows after the
 //! cursor, and `next` is the key of the page's last row. Unlike OFFSET, a page costs the same
-//! at row 10 and at row 1,000,000, and rows inserted meanwhile neither repeat nor vanish.
+//! at row 10 and at row 1,000,000, and no row is repeated or skipped for rows inserted or
+//! deleted meanwhile. (A row inserted meanwhile with a key below the cursor, such as a new
+//! message's random UUID, is not on a later page: a walk is a snapshot, not a change feed.)
 
 use std::str::FromStr;
 

@@ -77,7 +77,7 @@ create_row!(
     MessageTemplate,
     MessageTemplateInsertForm,
     prepare_insert,
-    {"name": "Basic for $10", "kind": "offer", "subject": "Basic is $10 this month, {{first_name}}",
+    {"name": "Basic for $10", "kind": "plan_offer", "subject": "Basic is $10 this month, {{first_name}}",
      "body_text": "Hi {{first_name}}, switch to Basic: {{link:offer}}",
      "body_html": "<p>Hi {{first_name}}, <a href=\"{{link:offer}}\">switch to Basic</a></p>",
      "links": {"offer": "https://example.com/offer/basic"}},
