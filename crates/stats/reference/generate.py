@@ -1,0 +1,103 @@
+"""Reference values for crates/stats, computed with scipy and statsmodels.
+
+Run from this folder:  python3 generate.py > proportions.json
+Versions used for the committed file: see the "versions" entry it writes.
+"""
+import json
+
+import numpy
+import scipy
+import scipy.stats
+import statsmodels
+from statsmodels.stats.proportion import (
+    proportion_confint,
+    proportions_ztest,
+    test_proportions_2indep,
+)
+
+PAIRS = [
+    # (control successes, control trials, treatment successes, treatment trials)
+    (120, 1000, 150, 1000),
+    (3, 10, 7, 12),
+    (5000, 100000, 5300, 100000),
+    (40, 400, 40, 400),
+    (0, 50, 5, 50),
+    (1, 3, 2, 3),
+    (980, 1000, 990, 1000),
+]
+TABLES = [
+    [(120, 1000), (150, 1000), (135, 1000)],
+    [(10, 90), (25, 110), (5, 70), (30, 100)],
+    [(3, 10), (7, 12)],
+    [(500, 10000), (520, 10000)],
+]
+SRM = [
+    ([1000, 1200], [0.5, 0.5]),
+    ([5012, 4988], [1, 1]),
+    ([900, 2100, 3000], [1, 2, 3]),
+    ([4500, 5500], [0.45, 0.55]),
+]
+
+
+def number(x):
+    return None if x is None or not numpy.isfinite(x) else float(x)
+
+
+def pairs():
+    cases = []
+    for cs, cn, ts, tn in PAIRS:
+        pooled = proportions_ztest([ts, cs], [tn, cn], value=0, alternative="two-sided")
+        wald = test_proportions_2indep(ts, tn, cs, cn, method="wald", compare="diff", correction=False)
+        cases.append({
+            "control": [cs, cn],
+            "treatment": [ts, tn],
+            "z_pooled": [number(pooled[0]), number(pooled[1])],
+            "z_wald": [number(wald.statistic), number(wald.pvalue)],
+        })
+    return cases
+
+
+def wilson():
+    cases = []
+    for successes, trials in sorted({(c[0], c[1]) for c in PAIRS} | {(c[2], c[3]) for c in PAIRS}):
+        for alpha in (0.05, 0.01, 0.2):
+            low, high = proportion_confint(successes, trials, alpha=alpha, method="wilson")
+            cases.append({"counts": [successes, trials], "alpha": alpha, "interval": [low, high]})
+    return cases
+
+
+def chi_square():
+    cases = []
+    for arms in TABLES:
+        table = numpy.array([[s, n - s] for s, n in arms])
+        plain = scipy.stats.chi2_contingency(table, correction=False)
+        yates = scipy.stats.chi2_contingency(table, correction=True)
+        cases.append({
+            "arms": [list(arm) for arm in arms],
+            "plain": [float(plain.statistic), int(plain.dof), float(plain.pvalue)],
+            "yates": [float(yates.statistic), int(yates.dof), float(yates.pvalue)],
+        })
+    return cases
+
+
+def srm():
+    cases = []
+    for observed, weights in SRM:
+        total = sum(observed)
+        expected = [total * w / sum(weights) for w in weights]
+        result = scipy.stats.chisquare(observed, expected)
+        cases.append({
+            "observed": observed,
+            "weights": weights,
+            "result": [float(result.statistic), len(observed) - 1, float(result.pvalue)],
+        })
+    return cases
+
+
+print(json.dumps({
+    "versions": {"scipy": scipy.__version__, "statsmodels": statsmodels.__version__, "numpy": numpy.__version__},
+    "pairs": pairs(),
+    "wilson": wilson(),
+    "chi_square": chi_square(),
+    "srm": srm(),
+}, indent=1))

@@ -1,0 +1,157 @@
+//! The proportions and sample-ratio functions against scipy and statsmodels
+//! (`reference/proportions.json`, made by `reference/generate.py`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use serde::Deserialize;
+use stats::proportions::{Counts, chi_square, wilson_interval, z_test};
+use stats::srm::sample_ratio_mismatch;
+
+/// Closed forms agree to this relative difference (or this absolute one near 0).
+const TOLERANCE: f64 = 1e-9;
+
+#[derive(Deserialize)]
+struct Reference {
+    pairs: Vec<Pair>,
+    wilson: Vec<Wilson>,
+    chi_square: Vec<Table>,
+    srm: Vec<Srm>,
+}
+
+#[derive(Deserialize)]
+struct Pair {
+    control: [u64; 2],
+    treatment: [u64; 2],
+    z_pooled: [Option<f64>; 2],
+    z_wald: [Option<f64>; 2],
+}
+
+#[derive(Deserialize)]
+struct Wilson {
+    counts: [u64; 2],
+    alpha: f64,
+    interval: [f64; 2],
+}
+
+#[derive(Deserialize)]
+struct Table {
+    arms: Vec<[u64; 2]>,
+    plain: (f64, u64, f64),
+    yates: (f64, u64, f64),
+}
+
+#[derive(Deserialize)]
+struct Srm {
+    observed: Vec<u64>,
+    weights: Vec<f64>,
+    result: (f64, u64, f64),
+}
+
+fn reference() -> Reference {
+    serde_json::from_str(include_str!("../reference/proportions.json")).unwrap()
+}
+
+fn close(ours: f64, theirs: f64, what: &str) {
+    let difference = (ours - theirs).abs();
+    assert!(
+        difference <= TOLERANCE * theirs.abs().max(1e-300) || difference <= 1e-15,
+        "{what}: ours {ours:e}, scipy/statsmodels {theirs:e}"
+    );
+}
+
+fn counts([successes, trials]: [u64; 2]) -> Counts {
+    Counts::new(successes, trials).unwrap()
+}
+
+#[test]
+fn z_tests_match_statsmodels() {
+    for pair in reference().pairs {
+        let (control, treatment) = (counts(pair.control), counts(pair.treatment));
+        for (pooled, expected) in [(true, pair.z_pooled), (false, pair.z_wald)] {
+            let ours = z_test(control, treatment, pooled);
+            let what = format!("{:?} vs {:?} pooled={pooled}", pair.control, pair.treatment);
+            match expected {
+                [Some(statistic), Some(p_value)] => {
+                    close(ours.statistic.unwrap(), statistic, &what);
+                    close(ours.p_value.unwrap(), p_value, &what);
+                }
+                _ => assert_eq!(ours.p_value, None, "{what}: undefined for statsmodels too"),
+            }
+        }
+    }
+}
+
+#[test]
+fn wilson_intervals_match_statsmodels() {
+    for case in reference().wilson {
+        let ours = wilson_interval(counts(case.counts), case.alpha)
+            .unwrap()
+            .unwrap();
+        let what = format!("{:?} at alpha {}", case.counts, case.alpha);
+        close(ours[0], case.interval[0], &what);
+        close(ours[1], case.interval[1], &what);
+    }
+}
+
+#[test]
+fn chi_square_matches_scipy_with_and_without_yates() {
+    for table in reference().chi_square {
+        let arms: Vec<Counts> = table.arms.iter().map(|arm| counts(*arm)).collect();
+        for (yates, (statistic, df, p_value)) in [(false, table.plain), (true, table.yates)] {
+            let ours = chi_square(&arms, yates).unwrap();
+            let what = format!("{:?} yates={yates}", table.arms);
+            assert_eq!(ours.df, df, "{what}");
+            close(ours.statistic.unwrap(), statistic, &what);
+            close(ours.p_value.unwrap(), p_value, &what);
+        }
+    }
+}
+
+#[test]
+fn sample_ratio_mismatch_matches_scipy() {
+    for case in reference().srm {
+        let ours = sample_ratio_mismatch(&case.observed, &case.weights).unwrap();
+        let (statistic, df, p_value) = case.result;
+        let what = format!("{:?} against {:?}", case.observed, case.weights);
+        assert_eq!(ours.df, df, "{what}");
+        close(ours.statistic.unwrap(), statistic, &what);
+        close(ours.p_value.unwrap(), p_value, &what);
+    }
+}
+
+#[test]
+fn undefined_tests_say_why_and_bad_input_is_named() {
+    let none = counts([0, 100]);
+    let also_none = counts([0, 80]);
+    let z = z_test(none, also_none, true);
+    assert_eq!((z.statistic, z.p_value), (None, None));
+    assert!(z.note.unwrap().contains("no variation"));
+    let chi = chi_square(&[none, also_none], false).unwrap();
+    assert_eq!(chi.p_value, None);
+    assert!(chi.note.is_some());
+    assert_eq!(
+        Counts::new(5, 4).unwrap_err().to_string(),
+        "successes: must not exceed trials"
+    );
+    assert!(wilson_interval(counts([1, 2]), 1.5).is_err());
+    assert!(sample_ratio_mismatch(&[10, 10], &[1.0]).is_err());
+    assert!(sample_ratio_mismatch(&[10, 10], &[1.0, -1.0]).is_err());
+}
+
+#[test]
+fn p_values_stay_in_bounds_and_the_z_test_is_antisymmetric() {
+    for (a, b) in [
+        ([1, 7], [6, 7]),
+        ([0, 5], [5, 5]),
+        ([300, 1000], [310, 1000]),
+    ] {
+        let forward = z_test(counts(a), counts(b), true);
+        let backward = z_test(counts(b), counts(a), true);
+        let p = forward.p_value.unwrap();
+        assert!((0.0..=1.0).contains(&p));
+        assert_eq!(forward.p_value, backward.p_value);
+        assert_eq!(forward.statistic.map(|z| -z), backward.statistic);
+        let interval = wilson_interval(counts(a), 0.05).unwrap().unwrap();
+        let rate = counts(a).rate().unwrap();
+        assert!(interval[0] <= rate && rate <= interval[1]);
+    }
+}
