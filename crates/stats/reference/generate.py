@@ -1,6 +1,6 @@
 """Reference values for crates/stats, computed with scipy and statsmodels.
 
-Run from this folder:  python3 generate.py > proportions.json
+Run from this folder:  python3 generate.py > reference.json
 Versions used for the committed file: see the "versions" entry it writes.
 """
 import json
@@ -9,7 +9,9 @@ import numpy
 import scipy
 import scipy.stats
 import statsmodels
+from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import (
+    confint_proportions_2indep,
     proportion_confint,
     proportions_ztest,
     test_proportions_2indep,
@@ -24,6 +26,8 @@ PAIRS = [
     (0, 50, 5, 50),
     (1, 3, 2, 3),
     (980, 1000, 990, 1000),
+    (3, 10, 7, 10),
+    (2, 30, 9, 25),
 ]
 TABLES = [
     [(120, 1000), (150, 1000), (135, 1000)],
@@ -48,7 +52,11 @@ def pairs():
     for cs, cn, ts, tn in PAIRS:
         pooled = proportions_ztest([ts, cs], [tn, cn], value=0, alternative="two-sided")
         wald = test_proportions_2indep(ts, tn, cs, cn, method="wald", compare="diff", correction=False)
+        fisher = scipy.stats.fisher_exact([[cs, cn - cs], [ts, tn - ts]])
+        newcombe = confint_proportions_2indep(ts, tn, cs, cn, method="newcomb", compare="diff", alpha=0.05)
         cases.append({
+            "fisher": float(fisher.pvalue),
+            "newcombe": [float(newcombe[0]), float(newcombe[1])],
             "control": [cs, cn],
             "treatment": [ts, tn],
             "z_pooled": [number(pooled[0]), number(pooled[1])],
@@ -72,7 +80,9 @@ def chi_square():
         table = numpy.array([[s, n - s] for s, n in arms])
         plain = scipy.stats.chi2_contingency(table, correction=False)
         yates = scipy.stats.chi2_contingency(table, correction=True)
+        g = scipy.stats.chi2_contingency(table, correction=False, lambda_="log-likelihood")
         cases.append({
+            "g": [float(g.statistic), int(g.dof), float(g.pvalue)],
             "arms": [list(arm) for arm in arms],
             "plain": [float(plain.statistic), int(plain.dof), float(plain.pvalue)],
             "yates": [float(yates.statistic), int(yates.dof), float(yates.pvalue)],
@@ -94,10 +104,27 @@ def srm():
     return cases
 
 
+ADJUST = [
+    [0.01, 0.04, 0.03, 0.005],
+    [0.2, 0.01, 0.5, 0.04, 0.04],
+    [0.9, 0.8],
+    [0.001],
+]
+
+
+def adjust():
+    return [{
+        "p_values": p,
+        "holm": [float(x) for x in multipletests(p, method="holm")[1]],
+        "bh": [float(x) for x in multipletests(p, method="fdr_bh")[1]],
+    } for p in ADJUST]
+
+
 print(json.dumps({
     "versions": {"scipy": scipy.__version__, "statsmodels": statsmodels.__version__, "numpy": numpy.__version__},
     "pairs": pairs(),
     "wilson": wilson(),
     "chi_square": chi_square(),
     "srm": srm(),
+    "adjust": adjust(),
 }, indent=1))

@@ -2,6 +2,7 @@
 //! (they agree with scipy); the tests themselves are written here, each checked against
 //! reference values computed with scipy and statsmodels (`reference/generate.py`).
 
+pub mod adjust;
 pub mod proportions;
 pub mod srm;
 

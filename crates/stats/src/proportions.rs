@@ -1,5 +1,6 @@
-//! Conversion rates: the Wilson interval of each arm, the two-proportion z-test (pooled and
-//! Wald), and the chi-square test of homogeneity over k arms, with or without Yates.
+//! Conversion rates: the Wilson interval of each arm, Newcombe's interval of a difference,
+//! the two-proportion z-test (pooled and Wald), Fisher's exact test, and the chi-square and G
+//! tests of homogeneity over k arms (chi-square with or without Yates).
 
 use crate::{
     ChiSquare, Interval, StatsError, TestResult, chi_square_sf, normal_p_two_sided, z_two_sided,
@@ -69,6 +70,20 @@ pub fn z_test(control: Counts, treatment: Counts, pooled: bool) -> TestResult {
 /// converted). `yates` applies Yates' continuity correction, which (as in scipy) only a 2 x 2
 /// table gets. Undefined when an expected cell is 0 (a column that is all zero).
 pub fn chi_square(arms: &[Counts], yates: bool) -> Result<ChiSquare, StatsError> {
+    let correct = yates && arms.len() == 2;
+    homogeneity(arms, |observed, expected| {
+        let mut deviation = (observed - expected).abs();
+        if correct {
+            // scipy's rule: shrink each deviation by 0.5, but never past 0.
+            deviation = (deviation - 0.5).max(0.0);
+        }
+        deviation * deviation / expected
+    })
+}
+
+/// A test of homogeneity of a k x 2 table: the sum of `term(observed, expected)` over its
+/// cells, against chi-square with k - 1 degrees of freedom.
+fn homogeneity(arms: &[Counts], term: impl Fn(f64, f64) -> f64) -> Result<ChiSquare, StatsError> {
     if arms.len() < 2 {
         return Err(StatsError::invalid("variants", "at least two are needed"));
     }
@@ -88,7 +103,6 @@ pub fn chi_square(arms: &[Counts], yates: bool) -> Result<ChiSquare, StatsError>
             ),
         });
     }
-    let correct = yates && df == 1;
     let mut statistic = 0.0;
     for arm in arms {
         let n = arm.trials as f64;
@@ -96,13 +110,7 @@ pub fn chi_square(arms: &[Counts], yates: bool) -> Result<ChiSquare, StatsError>
             (arm.successes as f64, successes),
             ((arm.trials - arm.successes) as f64, failures),
         ] {
-            let expected = n * column_total / total;
-            let mut deviation = (observed - expected).abs();
-            if correct {
-                // scipy's rule: shrink each deviation by 0.5, but never past 0.
-                deviation = (deviation - 0.5).max(0.0);
-            }
-            statistic += deviation * deviation / expected;
+            statistic += term(observed, n * column_total / total);
         }
     }
     Ok(ChiSquare {
@@ -110,5 +118,60 @@ pub fn chi_square(arms: &[Counts], yates: bool) -> Result<ChiSquare, StatsError>
         df,
         p_value: Some(chi_square_sf(statistic, df).clamp(0.0, 1.0)),
         note: None,
+    })
+}
+
+/// Newcombe's hybrid score interval (his method 10, no continuity correction) for
+/// `treatment - control`, built from each arm's Wilson interval; `None` if an arm has no trials.
+pub fn newcombe_interval(
+    control: Counts,
+    treatment: Counts,
+    alpha: f64,
+) -> Result<Option<Interval>, StatsError> {
+    let (Some([low_c, high_c]), Some([low_t, high_t])) = (
+        wilson_interval(control, alpha)?,
+        wilson_interval(treatment, alpha)?,
+    ) else {
+        return Ok(None);
+    };
+    let (Some(p_c), Some(p_t)) = (control.rate(), treatment.rate()) else {
+        return Ok(None);
+    };
+    let difference = p_t - p_c;
+    let below = ((p_t - low_t).powi(2) + (high_c - p_c).powi(2)).sqrt();
+    let above = ((high_t - p_t).powi(2) + (p_c - low_c).powi(2)).sqrt();
+    Ok(Some([difference - below, difference + above]))
+}
+
+/// Fisher's exact test of a 2 x 2 table, two-sided as scipy computes it: the probability of
+/// every table with the same margins no more likely than the one observed.
+pub fn fisher_exact(control: Counts, treatment: Counts) -> f64 {
+    use statrs::distribution::{Discrete as _, Hypergeometric};
+    let population = control.trials + treatment.trials;
+    let successes = control.successes + treatment.successes;
+    let draws = control.trials;
+    let Ok(distribution) = Hypergeometric::new(population, successes, draws) else {
+        return 1.0;
+    };
+    let lowest = draws.saturating_sub(population - successes);
+    let highest = successes.min(draws);
+    // Tables as likely as the observed one, up to rounding, count as "no more likely".
+    let observed = distribution.ln_pmf(control.successes) + 1e-7_f64.ln_1p();
+    let p: f64 = (lowest..=highest)
+        .map(|x| distribution.ln_pmf(x))
+        .filter(|ln_p| *ln_p <= observed)
+        .map(f64::exp)
+        .sum();
+    p.clamp(0.0, 1.0)
+}
+
+/// The G-test (log-likelihood ratio) of homogeneity of `arms`; undefined as `chi_square` is.
+pub fn g_test(arms: &[Counts]) -> Result<ChiSquare, StatsError> {
+    homogeneity(arms, |observed, expected| {
+        if observed > 0.0 {
+            2.0 * observed * (observed / expected).ln()
+        } else {
+            0.0
+        }
     })
 }

@@ -1,9 +1,12 @@
-//! The proportions and sample-ratio functions against scipy and statsmodels
-//! (`reference/proportions.json`, made by `reference/generate.py`).
+//! The statistics against scipy and statsmodels (`reference/reference.json`, made by
+//! `reference/generate.py`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use serde::Deserialize;
-use stats::proportions::{Counts, chi_square, wilson_interval, z_test};
+use stats::adjust::{benjamini_hochberg, holm};
+use stats::proportions::{
+    Counts, chi_square, fisher_exact, g_test, newcombe_interval, wilson_interval, z_test,
+};
 use stats::srm::sample_ratio_mismatch;
 
 /// Closed forms agree to this relative difference (or this absolute one near 0).
@@ -15,6 +18,14 @@ struct Reference {
     wilson: Vec<Wilson>,
     chi_square: Vec<Table>,
     srm: Vec<Srm>,
+    adjust: Vec<Adjust>,
+}
+
+#[derive(Deserialize)]
+struct Adjust {
+    p_values: Vec<f64>,
+    holm: Vec<f64>,
+    bh: Vec<f64>,
 }
 
 #[derive(Deserialize)]
@@ -23,6 +34,8 @@ struct Pair {
     treatment: [u64; 2],
     z_pooled: [Option<f64>; 2],
     z_wald: [Option<f64>; 2],
+    fisher: f64,
+    newcombe: [f64; 2],
 }
 
 #[derive(Deserialize)]
@@ -37,6 +50,7 @@ struct Table {
     arms: Vec<[u64; 2]>,
     plain: (f64, u64, f64),
     yates: (f64, u64, f64),
+    g: (f64, u64, f64),
 }
 
 #[derive(Deserialize)]
@@ -47,7 +61,7 @@ struct Srm {
 }
 
 fn reference() -> Reference {
-    serde_json::from_str(include_str!("../reference/proportions.json")).unwrap()
+    serde_json::from_str(include_str!("../reference/reference.json")).unwrap()
 }
 
 fn close(ours: f64, theirs: f64, what: &str) {
@@ -78,6 +92,48 @@ fn z_tests_match_statsmodels() {
             }
         }
     }
+}
+
+#[test]
+fn fisher_and_newcombe_match_scipy_and_statsmodels() {
+    for pair in reference().pairs {
+        let (control, treatment) = (counts(pair.control), counts(pair.treatment));
+        let what = format!("{:?} vs {:?}", pair.control, pair.treatment);
+        close(fisher_exact(control, treatment), pair.fisher, &what);
+        let interval = newcombe_interval(control, treatment, 0.05)
+            .unwrap()
+            .unwrap();
+        close(interval[0], pair.newcombe[0], &what);
+        close(interval[1], pair.newcombe[1], &what);
+    }
+}
+
+#[test]
+fn g_test_matches_scipy() {
+    for table in reference().chi_square {
+        let arms: Vec<Counts> = table.arms.iter().map(|arm| counts(*arm)).collect();
+        let ours = g_test(&arms).unwrap();
+        let (statistic, df, p_value) = table.g;
+        let what = format!("{:?}", table.arms);
+        assert_eq!(ours.df, df, "{what}");
+        close(ours.statistic.unwrap(), statistic, &what);
+        close(ours.p_value.unwrap(), p_value, &what);
+    }
+}
+
+#[test]
+fn holm_and_benjamini_hochberg_match_statsmodels() {
+    for case in reference().adjust {
+        for (ours, theirs, method) in [
+            (holm(&case.p_values).unwrap(), &case.holm, "holm"),
+            (benjamini_hochberg(&case.p_values).unwrap(), &case.bh, "bh"),
+        ] {
+            for (ours, theirs) in ours.iter().zip(theirs) {
+                close(*ours, *theirs, &format!("{method} {:?}", case.p_values));
+            }
+        }
+    }
+    assert!(holm(&[0.5, 1.5]).is_err());
 }
 
 #[test]
