@@ -120,6 +120,23 @@ def adjust():
     } for p in ADJUST]
 
 
+def means():
+    """t-tests on seeded samples; the arms are passed to Rust as (n, sum, sum of squares)."""
+    rng = numpy.random.default_rng(20261122)
+    shapes = [(40, 10.0, 3.0, 45, 11.0, 3.5), (8, 5.0, 1.0, 12, 5.2, 4.0), (500, 100.0, 20.0, 480, 101.0, 21.0)]
+    cases = []
+    for n_c, mean_c, sd_c, n_t, mean_t, sd_t in shapes:
+        control = numpy.round(rng.normal(mean_c, sd_c, n_c), 3)
+        treatment = numpy.round(rng.normal(mean_t, sd_t, n_t), 3)
+        case = {"control": control.tolist(), "treatment": treatment.tolist()}
+        for name, equal in (("welch", False), ("student", True)):
+            result = scipy.stats.ttest_ind(treatment, control, equal_var=equal)
+            ci = result.confidence_interval(0.95)
+            case[name] = [float(result.statistic), float(result.df), float(result.pvalue), float(ci.low), float(ci.high)]
+        cases.append(case)
+    return cases
+
+
 print(json.dumps({
     "versions": {"scipy": scipy.__version__, "statsmodels": statsmodels.__version__, "numpy": numpy.__version__},
     "pairs": pairs(),
@@ -127,4 +144,5 @@ print(json.dumps({
     "chi_square": chi_square(),
     "srm": srm(),
     "adjust": adjust(),
+    "means": means(),
 }, indent=1))

@@ -4,6 +4,7 @@
 
 use serde::Deserialize;
 use stats::adjust::{benjamini_hochberg, holm};
+use stats::means::{Summary, t_test};
 use stats::proportions::{
     Counts, chi_square, fisher_exact, g_test, newcombe_interval, wilson_interval, z_test,
 };
@@ -19,6 +20,15 @@ struct Reference {
     chi_square: Vec<Table>,
     srm: Vec<Srm>,
     adjust: Vec<Adjust>,
+    means: Vec<Means>,
+}
+
+#[derive(Deserialize)]
+struct Means {
+    control: Vec<f64>,
+    treatment: Vec<f64>,
+    welch: [f64; 5],
+    student: [f64; 5],
 }
 
 #[derive(Deserialize)]
@@ -134,6 +144,38 @@ fn holm_and_benjamini_hochberg_match_statsmodels() {
         }
     }
     assert!(holm(&[0.5, 1.5]).is_err());
+}
+
+#[test]
+fn t_tests_from_summaries_match_scipy() {
+    for case in reference().means {
+        let (control, treatment) = (Summary::of(&case.control), Summary::of(&case.treatment));
+        for (equal, expected) in [(false, case.welch), (true, case.student)] {
+            let ours = t_test(control, treatment, equal, 0.05).unwrap();
+            let what = format!(
+                "n {} and {}, equal variances {equal}",
+                control.n, treatment.n
+            );
+            for (ours, theirs) in [
+                ours.statistic,
+                ours.df,
+                ours.p_value,
+                ours.ci[0],
+                ours.ci[1],
+            ]
+            .into_iter()
+            .zip(expected)
+            {
+                close(ours, theirs, &what);
+            }
+        }
+    }
+    let flat = Summary::of(&[2.0, 2.0, 2.0]);
+    assert!(t_test(flat, flat, false, 0.05).is_err(), "no variation");
+    assert!(
+        t_test(Summary::of(&[1.0]), flat, false, 0.05).is_err(),
+        "one value"
+    );
 }
 
 #[test]
