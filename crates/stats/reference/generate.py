@@ -7,6 +7,7 @@ import json
 
 import numpy
 import scipy
+import scipy.integrate
 import scipy.stats
 import statsmodels
 from statsmodels.stats.multitest import multipletests
@@ -120,6 +121,19 @@ def adjust():
     } for p in ADJUST]
 
 
+def chance_to_win():
+    """P(B > A) under Beta(1 + s, 1 + n - s) posteriors, by numerical integration."""
+    cases = []
+    for cs, cn, ts, tn in PAIRS:
+        a = scipy.stats.beta(1 + cs, 1 + cn - cs)
+        b = scipy.stats.beta(1 + ts, 1 + tn - ts)
+        # Integrate where B's posterior has its mass, so quad sees the peak.
+        low, high = b.ppf(1e-12), b.isf(1e-12)
+        value, _ = scipy.integrate.quad(lambda x: b.pdf(x) * a.cdf(x), low, high, epsabs=1e-14, epsrel=1e-12, limit=200)
+        cases.append({"control": [cs, cn], "treatment": [ts, tn], "chance": value})
+    return cases
+
+
 def means():
     """t-tests on seeded samples; the arms are passed to Rust as (n, sum, sum of squares)."""
     rng = numpy.random.default_rng(20261122)
@@ -145,4 +159,5 @@ print(json.dumps({
     "srm": srm(),
     "adjust": adjust(),
     "means": means(),
+    "chance_to_win": chance_to_win(),
 }, indent=1))

@@ -3,6 +3,7 @@
 //! reference values computed with scipy and statsmodels (`reference/generate.py`).
 
 pub mod adjust;
+pub mod bayes;
 pub mod means;
 pub mod proportions;
 pub mod srm;

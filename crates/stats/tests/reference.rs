@@ -4,6 +4,7 @@
 
 use serde::Deserialize;
 use stats::adjust::{benjamini_hochberg, holm};
+use stats::bayes::{Prior, chance_to_beat_control};
 use stats::means::{Summary, t_test};
 use stats::proportions::{
     Counts, chi_square, fisher_exact, g_test, newcombe_interval, wilson_interval, z_test,
@@ -21,6 +22,14 @@ struct Reference {
     srm: Vec<Srm>,
     adjust: Vec<Adjust>,
     means: Vec<Means>,
+    chance_to_win: Vec<Chance>,
+}
+
+#[derive(Deserialize)]
+struct Chance {
+    control: [u64; 2],
+    treatment: [u64; 2],
+    chance: f64,
 }
 
 #[derive(Deserialize)]
@@ -175,6 +184,32 @@ fn t_tests_from_summaries_match_scipy() {
     assert!(
         t_test(Summary::of(&[1.0]), flat, false, 0.05).is_err(),
         "one value"
+    );
+}
+
+/// Numerical integration is the reference here, good to about 1e-10, not a closed form.
+#[test]
+fn chance_to_beat_control_matches_scipy_integration() {
+    for case in reference().chance_to_win {
+        let ours = chance_to_beat_control(
+            counts(case.control),
+            counts(case.treatment),
+            Prior::default(),
+        )
+        .unwrap();
+        let what = format!("{:?} vs {:?}", case.control, case.treatment);
+        assert!(
+            (ours - case.chance).abs() < 1e-9,
+            "{what}: ours {ours}, scipy {}",
+            case.chance
+        );
+    }
+    let (a, b) = (counts([30, 100]), counts([35, 100]));
+    let forward = chance_to_beat_control(a, b, Prior::default()).unwrap();
+    let backward = chance_to_beat_control(b, a, Prior::default()).unwrap();
+    assert!(
+        (forward + backward - 1.0).abs() < 1e-12,
+        "the two chances add to 1"
     );
 }
 
