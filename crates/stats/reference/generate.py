@@ -13,6 +13,8 @@ import statsmodels
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import (
     confint_proportions_2indep,
+    power_proportions_2indep,
+    samplesize_proportions_2indep_onetail,
     proportion_confint,
     proportions_ztest,
     test_proportions_2indep,
@@ -134,6 +136,30 @@ def chance_to_win():
     return cases
 
 
+def power():
+    """Control-arm size for a power, and power of a size: statsmodels' two-independent-
+    proportions functions, with sample 1 the control arm (rate = baseline) and sample 2 the
+    treatment arm (ratio times as many units)."""
+    cases = []
+    for baseline, mde, alpha, wanted, ratio, sides in [
+        (0.10, 0.02, 0.05, 0.8, 1.0, "two-sided"),
+        (0.10, -0.02, 0.05, 0.9, 1.0, "two-sided"),
+        (0.03, 0.005, 0.01, 0.8, 2.0, "two-sided"),
+        (0.50, 0.05, 0.05, 0.8, 0.5, "larger"),
+        (0.20, 0.10, 0.10, 0.95, 1.0, "two-sided"),
+    ]:
+        treatment = baseline + mde
+        alternative = "two-sided" if sides == "two-sided" else ("smaller" if mde > 0 else "larger")
+        n = samplesize_proportions_2indep_onetail(-mde, treatment, wanted, ratio=ratio, alpha=alpha, alternative=alternative)
+        achieved = power_proportions_2indep(-mde, treatment, 1000, ratio=ratio, alpha=alpha, alternative=alternative, return_results=False)
+        cases.append({
+            "baseline": baseline, "treatment": treatment, "alpha": alpha, "ratio": ratio,
+            "two_sided": sides == "two-sided", "power": wanted, "n": float(n),
+            "power_at_1000": float(achieved),
+        })
+    return cases
+
+
 def means():
     """t-tests on seeded samples; the arms are passed to Rust as (n, sum, sum of squares)."""
     rng = numpy.random.default_rng(20261122)
@@ -160,4 +186,5 @@ print(json.dumps({
     "adjust": adjust(),
     "means": means(),
     "chance_to_win": chance_to_win(),
+    "power": power(),
 }, indent=1))

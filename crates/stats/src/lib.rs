@@ -5,6 +5,7 @@
 pub mod adjust;
 pub mod bayes;
 pub mod means;
+pub mod power;
 pub mod proportions;
 pub mod srm;
 

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use stats::adjust::{benjamini_hochberg, holm};
 use stats::bayes::{Prior, chance_to_beat_control};
 use stats::means::{Summary, t_test};
+use stats::power::{ProportionsDesign, proportions_power, proportions_sample_size};
 use stats::proportions::{
     Counts, chi_square, fisher_exact, g_test, newcombe_interval, wilson_interval, z_test,
 };
@@ -23,6 +24,19 @@ struct Reference {
     adjust: Vec<Adjust>,
     means: Vec<Means>,
     chance_to_win: Vec<Chance>,
+    power: Vec<PowerCase>,
+}
+
+#[derive(Deserialize)]
+struct PowerCase {
+    baseline: f64,
+    treatment: f64,
+    alpha: f64,
+    ratio: f64,
+    two_sided: bool,
+    power: f64,
+    n: f64,
+    power_at_1000: f64,
 }
 
 #[derive(Deserialize)]
@@ -211,6 +225,36 @@ fn chance_to_beat_control_matches_scipy_integration() {
         (forward + backward - 1.0).abs() < 1e-12,
         "the two chances add to 1"
     );
+}
+
+#[test]
+fn sample_size_and_power_match_statsmodels() {
+    for case in reference().power {
+        let design = ProportionsDesign {
+            baseline: case.baseline,
+            treatment: case.treatment,
+            alpha: case.alpha,
+            ratio: case.ratio,
+            two_sided: case.two_sided,
+        };
+        let what = format!("{} -> {}", case.baseline, case.treatment);
+        close(
+            proportions_sample_size(design, case.power).unwrap(),
+            case.n,
+            &what,
+        );
+        close(
+            proportions_power(design, 1000.0).unwrap(),
+            case.power_at_1000,
+            &what,
+        );
+        // The size formula ignores a two-sided test's far tail, which adds a hair of power.
+        let achieved = proportions_power(design, case.n).unwrap();
+        assert!(
+            achieved >= case.power - 1e-9 && achieved - case.power < 1e-4,
+            "{what}: {achieved}"
+        );
+    }
 }
 
 #[test]
