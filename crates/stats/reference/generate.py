@@ -132,7 +132,13 @@ def chance_to_win():
         # Integrate where B's posterior has its mass, so quad sees the peak.
         low, high = b.ppf(1e-12), b.isf(1e-12)
         value, _ = scipy.integrate.quad(lambda x: b.pdf(x) * a.cdf(x), low, high, epsabs=1e-14, epsrel=1e-12, limit=200)
-        cases.append({"control": [cs, cn], "treatment": [ts, tn], "chance": value})
+        # E[max(C - T, 0)] = integral of f_C(x) (x F_T(x) - E[T] F_T+(x)), T+ = Beta(a_T + 1, b_T).
+        t_plus = scipy.stats.beta(2 + ts, 1 + tn - ts)
+        low_c, high_c = a.ppf(1e-12), a.isf(1e-12)
+        loss, _ = scipy.integrate.quad(
+            lambda x: a.pdf(x) * (x * b.cdf(x) - b.mean() * t_plus.cdf(x)),
+            low_c, high_c, epsabs=1e-15, epsrel=1e-12, limit=200)
+        cases.append({"control": [cs, cn], "treatment": [ts, tn], "chance": value, "loss": max(loss, 0.0)})
     return cases
 
 

@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 use stats::adjust::{benjamini_hochberg, holm};
-use stats::bayes::{Prior, chance_to_beat_control};
+use stats::bayes::{Prior, chance_to_beat_control, expected_loss};
 use stats::means::{Summary, t_test};
 use stats::power::{ProportionsDesign, proportions_power, proportions_sample_size};
 use stats::proportions::{
@@ -44,6 +44,7 @@ struct Chance {
     control: [u64; 2],
     treatment: [u64; 2],
     chance: f64,
+    loss: f64,
 }
 
 #[derive(Deserialize)]
@@ -203,7 +204,7 @@ fn t_tests_from_summaries_match_scipy() {
 
 /// Numerical integration is the reference here, good to about 1e-10, not a closed form.
 #[test]
-fn chance_to_beat_control_matches_scipy_integration() {
+fn chance_to_win_and_expected_loss_match_scipy_integration() {
     for case in reference().chance_to_win {
         let ours = chance_to_beat_control(
             counts(case.control),
@@ -216,6 +217,17 @@ fn chance_to_beat_control_matches_scipy_integration() {
             (ours - case.chance).abs() < 1e-9,
             "{what}: ours {ours}, scipy {}",
             case.chance
+        );
+        let loss = expected_loss(
+            counts(case.control),
+            counts(case.treatment),
+            Prior::default(),
+        )
+        .unwrap();
+        assert!(
+            (loss - case.loss).abs() < 1e-10,
+            "{what}: loss ours {loss}, scipy {}",
+            case.loss
         );
     }
     let (a, b) = (counts([30, 100]), counts([35, 100]));
