@@ -166,6 +166,25 @@ def power():
     return cases
 
 
+def mann_whitney():
+    """Two-sided Mann-Whitney U, method "auto" as scipy chooses it."""
+    rng = numpy.random.default_rng(7)
+    samples = [
+        ([1.2, 3.4, 0.5, 7.7, 2.2], [4.1, 5.0, 6.3, 8.8, 9.9, 3.3]),
+        ([1.0, 2.0, 3.0], [4.0, 5.0, 6.0, 7.0]),
+        ([1.0, 2.0, 2.0, 3.0], [2.0, 4.0, 5.0]),
+        (numpy.round(rng.normal(10, 3, 30), 1).tolist(), numpy.round(rng.normal(11, 3, 25), 1).tolist()),
+        (numpy.round(rng.exponential(5, 6), 3).tolist(), numpy.round(rng.exponential(7, 40), 3).tolist()),
+        (numpy.round(rng.normal(0, 1, 200), 2).tolist(), numpy.round(rng.normal(0.2, 1, 180), 2).tolist()),
+    ]
+    cases = []
+    for control, treatment in samples:
+        result = scipy.stats.mannwhitneyu(control, treatment, alternative="two-sided", method="auto")
+        cases.append({"control": list(control), "treatment": list(treatment),
+                      "u": float(result.statistic), "p_value": float(result.pvalue)})
+    return cases
+
+
 def means():
     """t-tests on seeded samples; the arms are passed to Rust as (n, sum, sum of squares)."""
     rng = numpy.random.default_rng(20261122)
@@ -193,4 +212,5 @@ print(json.dumps({
     "means": means(),
     "chance_to_win": chance_to_win(),
     "power": power(),
+    "mann_whitney": mann_whitney(),
 }, indent=1))

@@ -7,6 +7,7 @@ pub mod bayes;
 pub mod means;
 pub mod power;
 pub mod proportions;
+pub mod ranks;
 pub mod srm;
 
 /// A two-sided interval `[low, high]`.

@@ -10,6 +10,7 @@ use stats::power::{ProportionsDesign, proportions_power, proportions_sample_size
 use stats::proportions::{
     Counts, chi_square, fisher_exact, g_test, newcombe_interval, wilson_interval, z_test,
 };
+use stats::ranks::mann_whitney;
 use stats::srm::sample_ratio_mismatch;
 
 /// Closed forms agree to this relative difference (or this absolute one near 0).
@@ -25,6 +26,15 @@ struct Reference {
     means: Vec<Means>,
     chance_to_win: Vec<Chance>,
     power: Vec<PowerCase>,
+    mann_whitney: Vec<MannWhitneyCase>,
+}
+
+#[derive(Deserialize)]
+struct MannWhitneyCase {
+    control: Vec<f64>,
+    treatment: Vec<f64>,
+    u: f64,
+    p_value: f64,
 }
 
 #[derive(Deserialize)]
@@ -267,6 +277,23 @@ fn sample_size_and_power_match_statsmodels() {
             "{what}: {achieved}"
         );
     }
+}
+
+#[test]
+fn mann_whitney_matches_scipy_exact_and_approximate() {
+    let mut methods = Vec::new();
+    for case in reference().mann_whitney {
+        let ours = mann_whitney(&case.control, &case.treatment).unwrap();
+        let what = format!("{} and {} values", case.control.len(), case.treatment.len());
+        close(ours.u, case.u, &what);
+        close(ours.p_value, case.p_value, &what);
+        methods.push(ours.exact);
+    }
+    assert!(
+        methods.contains(&true) && methods.contains(&false),
+        "both methods ran"
+    );
+    assert!(mann_whitney(&[], &[1.0]).is_err());
 }
 
 #[test]
