@@ -30,7 +30,7 @@ pub fn mann_whitney(control: &[f64], treatment: &[f64]) -> Result<MannWhitney, S
     let u2 = (n1 * n2) as f64 - u1;
     let u = u1.max(u2);
     let ties = tie_sizes.iter().any(|size| *size > 1);
-    let exact = !(n1 > 8 && n2 > 8) && !ties;
+    let exact = !(ties || (n1 > 8 && n2 > 8));
     let p_value = if exact {
         2.0 * exact_survival(u as u64, n1.min(n2), n1.max(n2))
     } else {
