@@ -8,6 +8,7 @@ import json
 import numpy
 import scipy
 import scipy.integrate
+import scipy.optimize
 import scipy.stats
 import statsmodels
 from statsmodels.stats.multitest import multipletests
@@ -185,6 +186,23 @@ def mann_whitney():
     return cases
 
 
+def minimum_detectable_effect():
+    """The increase statsmodels' power function detects with the wanted power (brentq)."""
+    cases = []
+    for baseline, n, wanted, alpha, ratio, sides in [
+        (0.10, 3841, 0.8, 0.05, 1.0, "two-sided"),
+        (0.03, 10000, 0.9, 0.05, 2.0, "two-sided"),
+        (0.40, 500, 0.8, 0.10, 1.0, "smaller"),
+    ]:
+        def gap(mde):
+            return power_proportions_2indep(-mde, baseline + mde, n, ratio=ratio, alpha=alpha,
+                                            alternative=sides, return_results=False) - wanted
+        mde = scipy.optimize.brentq(gap, 1e-9, 1 - baseline - 1e-9, xtol=1e-15, rtol=1e-15)
+        cases.append({"baseline": baseline, "n": n, "power": wanted, "alpha": alpha,
+                      "ratio": ratio, "two_sided": sides == "two-sided", "mde": mde})
+    return cases
+
+
 def means():
     """t-tests on seeded samples; the arms are passed to Rust as (n, sum, sum of squares)."""
     rng = numpy.random.default_rng(20261122)
@@ -213,4 +231,5 @@ print(json.dumps({
     "chance_to_win": chance_to_win(),
     "power": power(),
     "mann_whitney": mann_whitney(),
+    "minimum_detectable_effect": minimum_detectable_effect(),
 }, indent=1))

@@ -100,3 +100,50 @@ pub fn proportions_power(design: ProportionsDesign, n_control: f64) -> Result<f6
     }
     Ok(power.clamp(0.0, 1.0))
 }
+
+/// The smallest increase over `baseline` that `n_control` control units (and `ratio` times as
+/// many treated) detect with `power`: found by bisection on the power, which grows with the
+/// effect. `None` when even a rate of almost 1 is not detected with that power.
+pub fn proportions_minimum_detectable_effect(
+    baseline: f64,
+    n_control: f64,
+    power: f64,
+    alpha: f64,
+    ratio: f64,
+    two_sided: bool,
+) -> Result<Option<f64>, StatsError> {
+    if !(power > 0.0 && power < 1.0) {
+        return Err(StatsError::invalid("power", "must be above 0 and below 1"));
+    }
+    let power_of = |effect: f64| {
+        proportions_power(
+            ProportionsDesign {
+                baseline,
+                treatment: baseline + effect,
+                alpha,
+                ratio,
+                two_sided,
+            },
+            n_control,
+        )
+    };
+    let (mut low, mut high) = (0.0, 1.0 - baseline);
+    // The largest effect that keeps the treatment rate below 1.
+    let largest = high * (1.0 - 1e-9);
+    if power_of(largest)? < power {
+        return Ok(None);
+    }
+    high = largest;
+    for _ in 0..200 {
+        let middle = (low + high) / 2.0;
+        if middle <= low || middle >= high {
+            break;
+        }
+        if middle > 0.0 && power_of(middle)? >= power {
+            high = middle;
+        } else {
+            low = middle;
+        }
+    }
+    Ok(Some(high))
+}

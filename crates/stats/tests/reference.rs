@@ -6,7 +6,10 @@ use serde::Deserialize;
 use stats::adjust::{benjamini_hochberg, holm};
 use stats::bayes::{Prior, chance_to_beat_control, expected_loss};
 use stats::means::{Summary, t_test};
-use stats::power::{ProportionsDesign, proportions_power, proportions_sample_size};
+use stats::power::{
+    ProportionsDesign, proportions_minimum_detectable_effect, proportions_power,
+    proportions_sample_size,
+};
 use stats::proportions::{
     Counts, chi_square, fisher_exact, g_test, newcombe_interval, wilson_interval, z_test,
 };
@@ -27,6 +30,18 @@ struct Reference {
     chance_to_win: Vec<Chance>,
     power: Vec<PowerCase>,
     mann_whitney: Vec<MannWhitneyCase>,
+    minimum_detectable_effect: Vec<MdeCase>,
+}
+
+#[derive(Deserialize)]
+struct MdeCase {
+    baseline: f64,
+    n: f64,
+    power: f64,
+    alpha: f64,
+    ratio: f64,
+    two_sided: bool,
+    mde: f64,
 }
 
 #[derive(Deserialize)]
@@ -294,6 +309,33 @@ fn mann_whitney_matches_scipy_exact_and_approximate() {
         "both methods ran"
     );
     assert!(mann_whitney(&[], &[1.0]).is_err());
+}
+
+/// brentq on statsmodels' power function is the reference: agreement to 1e-9 relative.
+#[test]
+fn minimum_detectable_effect_matches_statsmodels_solved() {
+    for case in reference().minimum_detectable_effect {
+        let ours = proportions_minimum_detectable_effect(
+            case.baseline,
+            case.n,
+            case.power,
+            case.alpha,
+            case.ratio,
+            case.two_sided,
+        )
+        .unwrap()
+        .unwrap();
+        close(
+            ours,
+            case.mde,
+            &format!("baseline {} n {}", case.baseline, case.n),
+        );
+    }
+    let hopeless = proportions_minimum_detectable_effect(0.5, 2.0, 0.99, 0.001, 1.0, true).unwrap();
+    assert_eq!(
+        hopeless, None,
+        "two units per arm detect nothing with 99% power"
+    );
 }
 
 #[test]
