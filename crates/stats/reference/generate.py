@@ -203,6 +203,22 @@ def minimum_detectable_effect():
     return cases
 
 
+def means_sample_size():
+    """statsmodels' normal sample size with the same standard deviation in both arms."""
+    from statsmodels.stats.power import normal_sample_size_one_tail
+    cases = []
+    for effect, sd, alpha, wanted, ratio, two_sided in [
+        (0.5, 2.0, 0.05, 0.8, 1.0, True),
+        (-1.5, 10.0, 0.01, 0.9, 3.0, True),
+        (2.0, 5.0, 0.05, 0.8, 0.5, False),
+    ]:
+        tail = alpha / 2 if two_sided else alpha
+        n = normal_sample_size_one_tail(effect, wanted, tail, std_null=sd * (1 + 1 / ratio) ** 0.5)
+        cases.append({"effect": effect, "sd": sd, "alpha": alpha, "power": wanted,
+                      "ratio": ratio, "two_sided": two_sided, "n": float(n)})
+    return cases
+
+
 def means():
     """t-tests on seeded samples; the arms are passed to Rust as (n, sum, sum of squares)."""
     rng = numpy.random.default_rng(20261122)
@@ -232,4 +248,5 @@ print(json.dumps({
     "power": power(),
     "mann_whitney": mann_whitney(),
     "minimum_detectable_effect": minimum_detectable_effect(),
+    "means_sample_size": means_sample_size(),
 }, indent=1))

@@ -147,3 +147,35 @@ pub fn proportions_minimum_detectable_effect(
     }
     Ok(Some(high))
 }
+
+/// Control-arm units needed to detect a difference of means `effect` when values have
+/// standard deviation `sd` in both arms, with `power` (unrounded; the treatment arm has
+/// `ratio` times as many).
+pub fn means_sample_size(
+    effect: f64,
+    sd: f64,
+    alpha: f64,
+    power: f64,
+    ratio: f64,
+    two_sided: bool,
+) -> Result<f64, StatsError> {
+    if !(effect.is_finite() && effect != 0.0) {
+        return Err(StatsError::invalid("mde", "must be a number other than 0"));
+    }
+    if !(sd.is_finite() && sd > 0.0) {
+        return Err(StatsError::invalid("sd", "must be a positive number"));
+    }
+    for (field, value) in [("alpha", alpha), ("power", power)] {
+        if !(value > 0.0 && value < 1.0) {
+            return Err(StatsError::invalid(field, "must be above 0 and below 1"));
+        }
+    }
+    if !(ratio.is_finite() && ratio > 0.0) {
+        return Err(StatsError::invalid("ratio", "must be a positive number"));
+    }
+    let normal = Normal::standard();
+    let tail = if two_sided { alpha / 2.0 } else { alpha };
+    let z = normal.inverse_cdf(1.0 - tail) + normal.inverse_cdf(power);
+    let spread = sd * (1.0 + 1.0 / ratio).sqrt();
+    Ok((z.max(0.0) * spread / effect).powi(2))
+}

@@ -7,7 +7,7 @@ use stats::adjust::{benjamini_hochberg, holm};
 use stats::bayes::{Prior, chance_to_beat_control, expected_loss};
 use stats::means::{Summary, t_test};
 use stats::power::{
-    ProportionsDesign, proportions_minimum_detectable_effect, proportions_power,
+    ProportionsDesign, means_sample_size, proportions_minimum_detectable_effect, proportions_power,
     proportions_sample_size,
 };
 use stats::proportions::{
@@ -31,6 +31,18 @@ struct Reference {
     power: Vec<PowerCase>,
     mann_whitney: Vec<MannWhitneyCase>,
     minimum_detectable_effect: Vec<MdeCase>,
+    means_sample_size: Vec<MeansSizeCase>,
+}
+
+#[derive(Deserialize)]
+struct MeansSizeCase {
+    effect: f64,
+    sd: f64,
+    alpha: f64,
+    power: f64,
+    ratio: f64,
+    two_sided: bool,
+    n: f64,
 }
 
 #[derive(Deserialize)]
@@ -336,6 +348,27 @@ fn minimum_detectable_effect_matches_statsmodels_solved() {
         hopeless, None,
         "two units per arm detect nothing with 99% power"
     );
+}
+
+#[test]
+fn means_sample_size_matches_statsmodels() {
+    for case in reference().means_sample_size {
+        let ours = means_sample_size(
+            case.effect,
+            case.sd,
+            case.alpha,
+            case.power,
+            case.ratio,
+            case.two_sided,
+        )
+        .unwrap();
+        close(
+            ours,
+            case.n,
+            &format!("effect {} sd {}", case.effect, case.sd),
+        );
+    }
+    assert!(means_sample_size(0.0, 1.0, 0.05, 0.8, 1.0, true).is_err());
 }
 
 #[test]
