@@ -158,7 +158,12 @@ pub async fn create_customer(
         .returning(Customer::as_returning())
         .get_result(&mut connection)
         .await?;
-    let view = one_view(&mut connection, customer.id).await?;
+    // A customer just created has no subscription and was never scored.
+    let view = CustomerView {
+        customer,
+        current_plan: None,
+        latest_segment: None,
+    };
     Ok(HttpResponse::Created().json(view))
 }
 
@@ -180,22 +185,15 @@ pub async fn update_customer(
     let id = id.into_inner();
     let form = prepare_update(form)?;
     let mut connection = connection(&pool).await?;
-    let row = customers::table.find(id);
-    let customer = if form == CustomerUpdateForm::default() {
-        row.select(Customer::as_select())
-            .first(&mut connection)
-            .await
-            .optional()?
-    } else {
-        diesel::update(row)
+    // The answer is read from the view either way (an empty change is no UPDATE at all):
+    // a customer that does not exist is its 404.
+    if form != CustomerUpdateForm::default() {
+        diesel::update(customers::table.find(id))
             .set(&form)
-            .returning(Customer::as_returning())
-            .get_result(&mut connection)
-            .await
-            .optional()?
-    };
-    let customer = customer.ok_or_else(|| no_customer(id))?;
-    one_view(&mut connection, customer.id).await.map(web::Json)
+            .execute(&mut connection)
+            .await?;
+    }
+    one_view(&mut connection, id).await.map(web::Json)
 }
 
 delete_by_id!(
