@@ -236,6 +236,45 @@ def means():
     return cases
 
 
+def delta_ratio_interval(m_c, v_c, m_t, v_t, alpha):
+    """m_t / m_c - 1 +- z sqrt(v_t / m_c^2 + m_t^2 v_c / m_c^4): the delta method on a ratio of
+    independent means. Neither scipy nor statsmodels has this interval (statsmodels' ratio
+    intervals for proportions are score or log intervals, not this one), so it is computed here
+    with numpy from its formula, and the Rust code is checked against this independent copy."""
+    z = scipy.stats.norm.isf(alpha / 2)
+    ratio = m_t / m_c
+    se = numpy.sqrt(v_t / m_c ** 2 + m_t ** 2 * v_c / m_c ** 4)
+    return [float(ratio - 1 - z * se), float(ratio - 1 + z * se)]
+
+
+def relative_lift():
+    """Delta-method intervals of the relative lift, for rates (variance p (1 - p) / n) and for
+    means of seeded samples (variance s^2 / n, ddof 1, passed to Rust as raw values)."""
+    rates = []
+    for cs, cn, ts, tn in PAIRS:
+        for alpha in (0.05, 0.1):
+            p_c, p_t = cs / cn, ts / tn
+            interval = None
+            if p_c > 0:
+                interval = delta_ratio_interval(p_c, p_c * (1 - p_c) / cn, p_t, p_t * (1 - p_t) / tn, alpha)
+            rates.append({"control": [cs, cn], "treatment": [ts, tn], "alpha": alpha, "interval": interval})
+    rng = numpy.random.default_rng(1729)
+    means_cases = []
+    for n_c, mean_c, sd_c, n_t, mean_t, sd_t, alpha in [
+        (40, 10.0, 3.0, 45, 11.0, 3.5, 0.05),
+        (500, 100.0, 20.0, 480, 103.0, 21.0, 0.01),
+        (12, -5.0, 2.0, 9, -4.0, 2.5, 0.05),
+        (300, 0.8, 4.0, 320, 0.9, 4.5, 0.1),
+    ]:
+        control = numpy.round(rng.normal(mean_c, sd_c, n_c), 3)
+        treatment = numpy.round(rng.normal(mean_t, sd_t, n_t), 3)
+        interval = delta_ratio_interval(control.mean(), control.var(ddof=1) / n_c,
+                                        treatment.mean(), treatment.var(ddof=1) / n_t, alpha)
+        means_cases.append({"control": control.tolist(), "treatment": treatment.tolist(),
+                            "alpha": alpha, "interval": interval})
+    return {"rates": rates, "means": means_cases}
+
+
 print(json.dumps({
     "versions": {"scipy": scipy.__version__, "statsmodels": statsmodels.__version__, "numpy": numpy.__version__},
     "pairs": pairs(),
@@ -249,4 +288,5 @@ print(json.dumps({
     "mann_whitney": mann_whitney(),
     "minimum_detectable_effect": minimum_detectable_effect(),
     "means_sample_size": means_sample_size(),
+    "relative_lift": relative_lift(),
 }, indent=1))

@@ -88,3 +88,13 @@ fn chi_square_sf(statistic: f64, df: u64) -> f64 {
         Err(_) => f64::NAN,
     }
 }
+
+/// `m_t / m_c - 1 +- z sqrt(var)`, the delta-method variance of the ratio of two independent
+/// estimates `m_t` and `m_c` (variances `v_t` and `v_c`) being
+/// `v_t / m_c^2 + m_t^2 v_c / m_c^4`. `m_c` must not be 0.
+fn ratio_interval(m_c: f64, v_c: f64, m_t: f64, v_t: f64, z: f64) -> Interval {
+    let ratio = m_t / m_c;
+    let variance = v_t / (m_c * m_c) + m_t * m_t * v_c / m_c.powi(4);
+    let margin = z * variance.sqrt();
+    [ratio - 1.0 - margin, ratio - 1.0 + margin]
+}

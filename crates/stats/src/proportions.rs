@@ -1,9 +1,11 @@
 //! Conversion rates: the Wilson interval of each arm, Newcombe's interval of a difference,
 //! the two-proportion z-test (pooled and Wald), Fisher's exact test, and the chi-square and G
-//! tests of homogeneity over k arms (chi-square with or without Yates).
+//! tests of homogeneity over k arms (chi-square with or without Yates), and the delta-method
+//! interval of the relative lift.
 
 use crate::{
-    ChiSquare, Interval, StatsError, TestResult, chi_square_sf, normal_p_two_sided, z_two_sided,
+    ChiSquare, Interval, StatsError, TestResult, chi_square_sf, normal_p_two_sided, ratio_interval,
+    z_two_sided,
 };
 
 /// One arm's conversions.
@@ -174,4 +176,99 @@ pub fn g_test(arms: &[Counts]) -> Result<ChiSquare, StatsError> {
             0.0
         }
     })
+}
+
+/// The delta-method interval of the relative lift `rate of treatment / rate of control - 1`
+/// at level `1 - alpha`; `None` when an arm has no trials or control never converted (the
+/// ratio is then undefined).
+///
+/// With `r = p_t / p_c` and each rate's variance `p (1 - p) / n`, the first-order (delta
+/// method) variance of the ratio is
+/// `var(r) = var(p_t) / p_c^2 + p_t^2 var(p_c) / p_c^4`,
+/// and the interval is `r - 1 +- z sqrt(var(r))`, symmetric around the observed lift. It is
+/// the interval most A/B tools report for a lift; it can reach below -100% when the rates are
+/// poorly measured, since it is a normal approximation.
+pub fn relative_lift_interval(
+    control: Counts,
+    treatment: Counts,
+    alpha: f64,
+) -> Result<Option<Interval>, StatsError> {
+    let z = z_two_sided(alpha)?;
+    let (Some(p_c), Some(p_t)) = (control.rate(), treatment.rate()) else {
+        return Ok(None);
+    };
+    if p_c == 0.0 {
+        return Ok(None);
+    }
+    let variance_c = p_c * (1.0 - p_c) / control.trials as f64;
+    let variance_t = p_t * (1.0 - p_t) / treatment.trials as f64;
+    Ok(Some(ratio_interval(p_c, variance_c, p_t, variance_t, z)))
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::rngs::Xoshiro256PlusPlus;
+    use rand::{RngExt as _, SeedableRng as _};
+
+    use super::*;
+
+    /// Random pairs of arms, the same on every run.
+    fn arms(seed: u64) -> Vec<(Counts, Counts)> {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        (0..500)
+            .map(|_| {
+                let mut arm = || {
+                    let trials = rng.random_range(1..5000);
+                    Counts::new(rng.random_range(0..=trials), trials).unwrap()
+                };
+                (arm(), arm())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_relative_lift_interval_holds_the_lift_and_narrows_with_alpha() {
+        for (control, treatment) in arms(1) {
+            let wide = relative_lift_interval(control, treatment, 0.01).unwrap();
+            let narrow = relative_lift_interval(control, treatment, 0.2).unwrap();
+            let (Some(wide), Some(narrow)) = (wide, narrow) else {
+                assert_eq!(
+                    control.successes, 0,
+                    "only a zero control rate is undefined"
+                );
+                continue;
+            };
+            let lift = treatment.rate().unwrap() / control.rate().unwrap() - 1.0;
+            assert!(
+                narrow[0] <= lift && lift <= narrow[1],
+                "{control:?} {treatment:?}"
+            );
+            assert!(wide[0] <= narrow[0] && narrow[1] <= wide[1]);
+            assert!((lift - (narrow[0] + narrow[1]) / 2.0).abs() <= 1e-9 * lift.abs().max(1.0));
+        }
+    }
+
+    #[test]
+    fn the_z_test_is_antisymmetric_with_p_values_in_bounds() {
+        for (control, treatment) in arms(2) {
+            for pooled in [true, false] {
+                let forward = z_test(control, treatment, pooled);
+                let backward = z_test(treatment, control, pooled);
+                assert_eq!(forward.p_value, backward.p_value);
+                assert_eq!(forward.statistic.map(|z| -z), backward.statistic);
+                if let Some(p) = forward.p_value {
+                    assert!((0.0..=1.0).contains(&p));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn bad_alpha_is_named() {
+        let arm = Counts::new(1, 2).unwrap();
+        for alpha in [0.0, 1.0, f64::NAN] {
+            let error = relative_lift_interval(arm, arm, alpha).unwrap_err();
+            assert!(error.to_string().starts_with("alpha:"));
+        }
+    }
 }

@@ -5,13 +5,13 @@
 use serde::Deserialize;
 use stats::adjust::{benjamini_hochberg, holm};
 use stats::bayes::{Prior, chance_to_beat_control, expected_loss};
-use stats::means::{Summary, t_test};
+use stats::means::{self, Summary, t_test};
 use stats::power::{
     ProportionsDesign, means_sample_size, proportions_minimum_detectable_effect, proportions_power,
     proportions_sample_size,
 };
 use stats::proportions::{
-    Counts, chi_square, fisher_exact, g_test, newcombe_interval, wilson_interval, z_test,
+    self, Counts, chi_square, fisher_exact, g_test, newcombe_interval, wilson_interval, z_test,
 };
 use stats::ranks::mann_whitney;
 use stats::srm::sample_ratio_mismatch;
@@ -32,6 +32,29 @@ struct Reference {
     mann_whitney: Vec<MannWhitneyCase>,
     minimum_detectable_effect: Vec<MdeCase>,
     means_sample_size: Vec<MeansSizeCase>,
+    relative_lift: RelativeLift,
+}
+
+#[derive(Deserialize)]
+struct RelativeLift {
+    rates: Vec<RateLift>,
+    means: Vec<MeansLift>,
+}
+
+#[derive(Deserialize)]
+struct RateLift {
+    control: [u64; 2],
+    treatment: [u64; 2],
+    alpha: f64,
+    interval: Option<[f64; 2]>,
+}
+
+#[derive(Deserialize)]
+struct MeansLift {
+    control: Vec<f64>,
+    treatment: Vec<f64>,
+    alpha: f64,
+    interval: [f64; 2],
 }
 
 #[derive(Deserialize)]
@@ -445,4 +468,54 @@ fn p_values_stay_in_bounds_and_the_z_test_is_antisymmetric() {
         let rate = counts(a).rate().unwrap();
         assert!(interval[0] <= rate && rate <= interval[1]);
     }
+}
+
+/// numpy's copy of the delta-method formula is the reference (scipy has no such interval).
+#[test]
+fn relative_lift_intervals_match_numpy_delta_method() {
+    let reference = reference().relative_lift;
+    for case in reference.rates {
+        let ours = proportions::relative_lift_interval(
+            counts(case.control),
+            counts(case.treatment),
+            case.alpha,
+        )
+        .unwrap();
+        let what = format!(
+            "{:?} vs {:?} at alpha {}",
+            case.control, case.treatment, case.alpha
+        );
+        match (ours, case.interval) {
+            (Some(ours), Some(theirs)) => {
+                close(ours[0], theirs[0], &what);
+                close(ours[1], theirs[1], &what);
+            }
+            (None, None) => {}
+            (ours, theirs) => panic!("{what}: ours {ours:?}, numpy {theirs:?}"),
+        }
+    }
+    for case in reference.means {
+        let ours = means::relative_lift_interval(
+            Summary::of(&case.control),
+            Summary::of(&case.treatment),
+            case.alpha,
+        )
+        .unwrap()
+        .unwrap();
+        let what = format!(
+            "{} and {} values at alpha {}",
+            case.control.len(),
+            case.treatment.len(),
+            case.alpha
+        );
+        close(ours[0], case.interval[0], &what);
+        close(ours[1], case.interval[1], &what);
+    }
+    let zero = Summary::of(&[-1.0, 1.0]);
+    assert_eq!(
+        means::relative_lift_interval(zero, Summary::of(&[1.0, 2.0]), 0.05),
+        Ok(None),
+        "a control mean of 0 leaves the lift undefined"
+    );
+    assert!(means::relative_lift_interval(zero, zero, 0.0).is_err());
 }
