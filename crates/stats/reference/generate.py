@@ -223,10 +223,22 @@ def means():
     """t-tests on seeded samples; the arms are passed to Rust as (n, sum, sum of squares)."""
     rng = numpy.random.default_rng(20261122)
     shapes = [(40, 10.0, 3.0, 45, 11.0, 3.5), (8, 5.0, 1.0, 12, 5.2, 4.0), (500, 100.0, 20.0, 480, 101.0, 21.0)]
-    cases = []
+    samples = []
     for n_c, mean_c, sd_c, n_t, mean_t, sd_t in shapes:
-        control = numpy.round(rng.normal(mean_c, sd_c, n_c), 3)
-        treatment = numpy.round(rng.normal(mean_t, sd_t, n_t), 3)
+        samples.append((numpy.round(rng.normal(mean_c, sd_c, n_c), 3),
+                        numpy.round(rng.normal(mean_t, sd_t, n_t), 3)))
+    # Raw values as a service sees them, summarised by Summary::of in Rust: revenue (most
+    # customers pay nothing, the rest a log-normal amount), whole counts, and values far from 0
+    # relative to their spread (where a sum of squares loses digits first).
+    raw = numpy.random.default_rng(31)
+    for n_c, n_t in [(300, 320), (15, 11)]:
+        samples.append(tuple(
+            numpy.round(numpy.where(raw.random(n) < 0.8, 0.0, raw.lognormal(3.0, 1.0, n)), 2)
+            for n in (n_c, n_t)))
+    samples.append((raw.poisson(3.0, 200).astype(float), raw.poisson(3.4, 150).astype(float)))
+    samples.append((numpy.round(raw.normal(1000.0, 10.0, 100), 2), numpy.round(raw.normal(1002.0, 12.0, 90), 2)))
+    cases = []
+    for control, treatment in samples:
         case = {"control": control.tolist(), "treatment": treatment.tolist()}
         for name, equal in (("welch", False), ("student", True)):
             result = scipy.stats.ttest_ind(treatment, control, equal_var=equal)

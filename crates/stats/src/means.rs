@@ -15,6 +15,7 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// The summary of raw values, for callers that have them rather than sums.
     pub fn of(values: &[f64]) -> Summary {
         Summary {
             n: values.len() as u64,
@@ -27,7 +28,9 @@ impl Summary {
         self.sum / self.n as f64
     }
 
-    /// The sample variance (n - 1 in the denominator), never below 0 after rounding.
+    /// The sample variance (n - 1 in the denominator), never below 0 after rounding. From sums
+    /// it loses about `2 log10(|mean| / sd)` of its 16 digits to cancellation: nothing for
+    /// revenue or counts, but values near 10,000 that vary by 1 keep only about 8.
     pub fn variance(&self) -> f64 {
         let n = self.n as f64;
         ((self.sum_squares - self.sum * self.sum / n) / (n - 1.0)).max(0.0)
