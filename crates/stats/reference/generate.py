@@ -219,6 +219,35 @@ def means_sample_size():
     return cases
 
 
+def means_power():
+    """Power and minimum detectable effect on means: statsmodels' NormalIndPower with effect
+    size effect / sd, sample 1 the control arm, ratio = treatment units / control units. The
+    MDE is both solve_power's answer (its root finder stops near 1e-8) and brentq on the same
+    power function with tight tolerances (the 1e-9 reference)."""
+    from statsmodels.stats.power import NormalIndPower
+    analysis = NormalIndPower()
+    cases = []
+    for effect, sd, n, alpha, wanted, ratio, two_sided in [
+        (0.5, 2.0, 250, 0.05, 0.8, 1.0, True),
+        (-1.5, 10.0, 1200, 0.01, 0.9, 3.0, True),
+        (2.0, 5.0, 60, 0.05, 0.8, 0.5, False),
+        (0.05, 1.0, 40000, 0.1, 0.95, 1.0, True),
+        (3.0, 40.0, 800, 0.05, 0.5, 2.0, False),
+        (0.1, 1.0, 30, 0.05, 0.2, 1.0, True),
+    ]:
+        alternative = "two-sided" if two_sided else "larger"
+        achieved = analysis.power(abs(effect) / sd, n, alpha, ratio=ratio, alternative=alternative)
+        solved = analysis.solve_power(effect_size=None, nobs1=n, alpha=alpha, power=wanted,
+                                      ratio=ratio, alternative=alternative)
+        tight = scipy.optimize.brentq(
+            lambda d: analysis.power(d, n, alpha, ratio=ratio, alternative=alternative) - wanted,
+            1e-12, 100.0, xtol=1e-15, rtol=1e-15)
+        cases.append({"effect": effect, "sd": sd, "n": n, "alpha": alpha, "power": wanted,
+                      "ratio": ratio, "two_sided": two_sided, "achieved": float(achieved),
+                      "mde_solve_power": float(solved) * sd, "mde": tight * sd})
+    return cases
+
+
 def means():
     """t-tests on seeded samples; the arms are passed to Rust as (n, sum, sum of squares)."""
     rng = numpy.random.default_rng(20261122)
@@ -301,4 +330,5 @@ print(json.dumps({
     "minimum_detectable_effect": minimum_detectable_effect(),
     "means_sample_size": means_sample_size(),
     "relative_lift": relative_lift(),
+    "means_power": means_power(),
 }, indent=1))

@@ -7,8 +7,8 @@ use stats::adjust::{benjamini_hochberg, holm};
 use stats::bayes::{Prior, chance_to_beat_control, expected_loss};
 use stats::means::{self, Summary, t_test};
 use stats::power::{
-    ProportionsDesign, means_sample_size, proportions_minimum_detectable_effect, proportions_power,
-    proportions_sample_size,
+    ProportionsDesign, means_minimum_detectable_effect, means_power, means_sample_size,
+    proportions_minimum_detectable_effect, proportions_power, proportions_sample_size,
 };
 use stats::proportions::{
     self, Counts, chi_square, fisher_exact, g_test, newcombe_interval, wilson_interval, z_test,
@@ -33,6 +33,21 @@ struct Reference {
     minimum_detectable_effect: Vec<MdeCase>,
     means_sample_size: Vec<MeansSizeCase>,
     relative_lift: RelativeLift,
+    means_power: Vec<MeansPowerCase>,
+}
+
+#[derive(Deserialize)]
+struct MeansPowerCase {
+    effect: f64,
+    sd: f64,
+    n: f64,
+    alpha: f64,
+    power: f64,
+    ratio: f64,
+    two_sided: bool,
+    achieved: f64,
+    mde_solve_power: f64,
+    mde: f64,
 }
 
 #[derive(Deserialize)]
@@ -518,4 +533,60 @@ fn relative_lift_intervals_match_numpy_delta_method() {
         "a control mean of 0 leaves the lift undefined"
     );
     assert!(means::relative_lift_interval(zero, zero, 0.0).is_err());
+}
+
+/// statsmodels' `NormalIndPower`: its power to 1e-9; the MDE to 1e-9 against brentq on that
+/// power with tight tolerances, and to 1e-4 against `solve_power`, whose own root finder stops
+/// with the power up to 2e-5 away from the one asked for.
+#[test]
+fn means_power_and_minimum_detectable_effect_match_statsmodels() {
+    for case in reference().means_power {
+        let what = format!(
+            "effect {} sd {} n {} two-sided {}",
+            case.effect, case.sd, case.n, case.two_sided
+        );
+        let achieved = means_power(
+            case.effect,
+            case.sd,
+            case.n,
+            case.alpha,
+            case.ratio,
+            case.two_sided,
+        )
+        .unwrap();
+        close(achieved, case.achieved, &what);
+        let mde = means_minimum_detectable_effect(
+            case.sd,
+            case.n,
+            case.power,
+            case.alpha,
+            case.ratio,
+            case.two_sided,
+        )
+        .unwrap();
+        close(mde, case.mde, &what);
+        assert!(
+            (mde - case.mde_solve_power).abs() <= 1e-4 * case.mde_solve_power,
+            "{what}: ours {mde}, solve_power {}",
+            case.mde_solve_power
+        );
+        // The sample size for the MDE is the size it was found for (one-sided exactly; the
+        // size formula ignores a two-sided test's far tail).
+        let n = means_sample_size(
+            mde,
+            case.sd,
+            case.alpha,
+            case.power,
+            case.ratio,
+            case.two_sided,
+        )
+        .unwrap();
+        if case.two_sided {
+            assert!(n >= case.n * (1.0 - 1e-9), "{what}: {n}");
+        } else {
+            close(n, case.n, &what);
+        }
+    }
+    assert!(means_minimum_detectable_effect(1.0, 100.0, 0.04, 0.05, 1.0, true).is_err());
+    assert!(means_power(1.0, 0.0, 100.0, 0.05, 1.0, true).is_err());
 }
