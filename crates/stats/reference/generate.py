@@ -248,6 +248,57 @@ def means_power():
     return cases
 
 
+def beta_intervals():
+    """Equal-tailed credible intervals of each arm's rate: scipy's Beta quantiles of the
+    posterior Beta(prior alpha + successes, prior beta + failures)."""
+    cases = []
+    # The pairs' arms, and extremes: no conversions in many trials (a quantile near 1e-10 under
+    # the Jeffreys prior), all converted, and a million trials.
+    arms = sorted({(c[0], c[1]) for c in PAIRS} | {(c[2], c[3]) for c in PAIRS}
+                  | {(0, 100000), (100000, 100000), (1, 1000000), (31234, 1000000)})
+    for successes, trials in arms:
+        for prior, alpha in [((1, 1), 0.05), ((1, 1), 0.01), ((0.5, 0.5), 0.05), ((3, 7), 0.2)]:
+            posterior = scipy.stats.beta(prior[0] + successes, prior[1] + trials - successes)
+            cases.append({"counts": [successes, trials], "prior": list(prior), "alpha": alpha,
+                          "interval": [float(posterior.ppf(alpha / 2)), float(posterior.ppf(1 - alpha / 2))]})
+    return cases
+
+
+def bayes_means():
+    """Normal posteriors of each arm's mean (flat prior): N(mean, s^2 / n). The chance that
+    treatment's mean is above control's and the expected loss E[max(C - T, 0)] by numerical
+    integration over the two posteriors (not through the closed forms the Rust code uses), and
+    the equal-tailed interval of the difference from scipy's normal quantiles."""
+    rng = numpy.random.default_rng(4242)
+    cases = []
+    for n_c, mean_c, sd_c, n_t, mean_t, sd_t, alpha in [
+        (40, 10.0, 3.0, 45, 11.0, 3.5, 0.05),
+        (25, 100.0, 20.0, 30, 96.0, 21.0, 0.1),
+        (12, -5.0, 2.0, 9, -5.1, 2.5, 0.05),
+        (60, 0.8, 4.0, 50, 0.8, 4.5, 0.01),
+        (30, 50.0, 1.0, 30, 52.0, 1.0, 0.05),
+    ]:
+        control = numpy.round(rng.normal(mean_c, sd_c, n_c), 3)
+        treatment = numpy.round(rng.normal(mean_t, sd_t, n_t), 3)
+        c = scipy.stats.norm(control.mean(), numpy.sqrt(control.var(ddof=1) / n_c))
+        t = scipy.stats.norm(treatment.mean(), numpy.sqrt(treatment.var(ddof=1) / n_t))
+        c_low, c_high = c.ppf(1e-15), c.isf(1e-15)
+        t_low, t_high = t.ppf(1e-15), t.isf(1e-15)
+        chance, _ = scipy.integrate.quad(lambda x: t.pdf(x) * c.cdf(x), t_low, t_high,
+                                         epsabs=1e-14, epsrel=1e-12, limit=200)
+        # E[max(C - T, 0)]: over control's posterior, the expected shortfall of treatment below
+        # it, E[max(x - T, 0)] = integral of F_T up to x.
+        shortfall = lambda x: scipy.integrate.quad(t.cdf, t_low, x, epsabs=1e-15, epsrel=1e-12, limit=200)[0] if x > t_low else 0.0
+        loss, _ = scipy.integrate.quad(lambda x: c.pdf(x) * shortfall(x), c_low, c_high,
+                                       epsabs=1e-14, epsrel=1e-12, limit=200)
+        difference = scipy.stats.norm(treatment.mean() - control.mean(),
+                                      numpy.sqrt(control.var(ddof=1) / n_c + treatment.var(ddof=1) / n_t))
+        cases.append({"control": control.tolist(), "treatment": treatment.tolist(), "alpha": alpha,
+                      "chance": chance, "loss": loss,
+                      "interval": [float(difference.ppf(alpha / 2)), float(difference.ppf(1 - alpha / 2))]})
+    return cases
+
+
 def means():
     """t-tests on seeded samples; the arms are passed to Rust as (n, sum, sum of squares)."""
     rng = numpy.random.default_rng(20261122)
@@ -331,4 +382,6 @@ print(json.dumps({
     "means_sample_size": means_sample_size(),
     "relative_lift": relative_lift(),
     "means_power": means_power(),
+    "beta_intervals": beta_intervals(),
+    "bayes_means": bayes_means(),
 }, indent=1))
