@@ -4,6 +4,7 @@
 
 pub mod adjust;
 pub mod bayes;
+pub mod cuped;
 pub mod means;
 pub mod power;
 pub mod proportions;

@@ -72,8 +72,42 @@ pub fn t_test(
         return Err(StatsError::invalid("alpha", "must be above 0 and below 1"));
     }
     check_arms(control, treatment)?;
-    let (n_c, n_t) = (control.n as f64, treatment.n as f64);
-    let (v_c, v_t) = (control.variance(), treatment.variance());
+    t_test_of_moments(
+        Moments::of(control),
+        Moments::of(treatment),
+        equal_variances,
+        alpha,
+    )
+}
+
+/// An arm's count, mean and sample variance: what a t-test needs, however they were found.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Moments {
+    pub(crate) n: f64,
+    pub(crate) mean: f64,
+    pub(crate) variance: f64,
+}
+
+impl Moments {
+    fn of(summary: Summary) -> Moments {
+        Moments {
+            n: summary.n as f64,
+            mean: summary.mean(),
+            variance: summary.variance(),
+        }
+    }
+}
+
+/// The t-test of `t_test` from each arm's moments; `alpha` must be checked and each arm have
+/// `n >= 2`.
+pub(crate) fn t_test_of_moments(
+    control: Moments,
+    treatment: Moments,
+    equal_variances: bool,
+    alpha: f64,
+) -> Result<TTest, StatsError> {
+    let (n_c, n_t) = (control.n, treatment.n);
+    let (v_c, v_t) = (control.variance, treatment.variance);
     let (variance_of_difference, df) = if equal_variances {
         let df = n_c + n_t - 2.0;
         let pooled = ((n_c - 1.0) * v_c + (n_t - 1.0) * v_t) / df;
@@ -91,7 +125,7 @@ pub fn t_test(
     }
     let distribution = StudentsT::new(0.0, 1.0, df)
         .map_err(|error| StatsError::invalid("variants", error.to_string()))?;
-    let difference = treatment.mean() - control.mean();
+    let difference = treatment.mean - control.mean;
     let standard_error = variance_of_difference.sqrt();
     let statistic = difference / standard_error;
     let p_value = (2.0 * distribution.sf(statistic.abs())).clamp(0.0, 1.0);

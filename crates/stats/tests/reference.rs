@@ -8,6 +8,7 @@ use stats::bayes::{
     Prior, chance_to_beat_control, credible_interval, expected_loss, means_chance_to_beat_control,
     means_credible_interval, means_expected_loss,
 };
+use stats::cuped::{CupedArm, cuped};
 use stats::means::{self, Summary, t_test};
 use stats::power::{
     ProportionsDesign, means_minimum_detectable_effect, means_power, means_sample_size,
@@ -39,6 +40,25 @@ struct Reference {
     means_power: Vec<MeansPowerCase>,
     beta_intervals: Vec<BetaInterval>,
     bayes_means: Vec<BayesMeans>,
+    cuped: Vec<CupedCase>,
+}
+
+#[derive(Deserialize)]
+struct CupedCase {
+    arms: Vec<CupedValues>,
+    alpha: f64,
+    theta: f64,
+    /// Per arm: adjusted mean, adjusted variance, variance reduction.
+    adjusted: Vec<[f64; 3]>,
+    /// Per arm after the first: statistic, df, p-value, interval.
+    comparisons: Vec<[f64; 5]>,
+    variance_reduction: f64,
+}
+
+#[derive(Deserialize)]
+struct CupedValues {
+    y: Vec<f64>,
+    x: Vec<f64>,
 }
 
 #[derive(Deserialize)]
@@ -675,4 +695,46 @@ fn bayesian_means_match_scipy_integration() {
         means_chance_to_beat_control(flat, flat).is_err(),
         "no variation"
     );
+}
+
+/// numpy's theta and adjusted values, and scipy's Welch test on the adjusted values of each
+/// unit, against ours from sums.
+#[test]
+fn cuped_matches_scipy_on_adjusted_values() {
+    for case in reference().cuped {
+        let arms: Vec<CupedArm> = case
+            .arms
+            .iter()
+            .map(|arm| CupedArm::of(&arm.y, &arm.x).unwrap())
+            .collect();
+        let what = format!("{} arms of {} units", arms.len(), arms[0].n);
+        let ours = cuped(&arms, case.alpha).unwrap();
+        assert_eq!(ours.note, None);
+        close(ours.theta, case.theta, &what);
+        close(
+            ours.variance_reduction.unwrap(),
+            case.variance_reduction,
+            &what,
+        );
+        for (arm, [mean, variance, reduction]) in ours.arms.iter().zip(case.adjusted) {
+            close(arm.adjusted_mean, mean, &what);
+            close(arm.adjusted_variance, variance, &what);
+            close(arm.variance_reduction.unwrap(), reduction, &what);
+        }
+        assert_eq!(ours.comparisons.len(), case.comparisons.len());
+        for (test, expected) in ours.comparisons.iter().zip(case.comparisons) {
+            for (ours, theirs) in [
+                test.statistic,
+                test.df,
+                test.p_value,
+                test.ci[0],
+                test.ci[1],
+            ]
+            .into_iter()
+            .zip(expected)
+            {
+                close(ours, theirs, &what);
+            }
+        }
+    }
 }
