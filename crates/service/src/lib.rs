@@ -16,5 +16,6 @@ pub mod server;
 pub mod settings;
 pub mod telemetry;
 pub mod validate;
+pub mod worker;
 
 pub use problem::{FieldError, Problem};

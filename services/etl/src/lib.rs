@@ -59,7 +59,13 @@ impl Service for Etl {
             max_size: WORKER_POOL_SIZE,
             ..settings.common.database.clone()
         })?;
-        tokio::spawn(worker::run(worker_pool, settings.clone()));
+        tokio::spawn(service::worker::run(
+            worker_pool,
+            settings.common.database.url.clone(),
+            settings.worker.clone(),
+            "etl",
+            Arc::new(worker::EtlJobs),
+        ));
         Ok(running)
     }
 }

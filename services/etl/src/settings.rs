@@ -1,9 +1,8 @@
 //! The etl service's settings.
 
-use std::time::Duration;
-
 use service::binary::{Listen, ServiceSettings};
 use service::settings::{CommonSettings, Env, SettingsError};
+use service::worker::WorkerSettings;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -12,28 +11,17 @@ pub struct Settings {
     pub max_customers: u64,
     /// `ETL_MAX_UPLOAD_BYTES`: the largest import upload, all files together.
     pub max_upload_bytes: usize,
-    /// `JOB_LEASE_MS`: how long a claimed job stays ours without a heartbeat.
-    pub job_lease: Duration,
-    /// `JOB_POLL_MS`: how often an idle worker looks for work.
-    pub job_poll: Duration,
+    pub worker: WorkerSettings,
 }
 
 impl ServiceSettings for Settings {
     fn from_env(env: &Env, listen: Listen) -> Result<Self, SettingsError> {
-        let settings = Settings {
+        Ok(Settings {
             common: CommonSettings::from_env(env, listen.variable, listen.default)?,
             max_customers: env.or("ETL_MAX_CUSTOMERS", 1_000_000)?,
             max_upload_bytes: env.or("ETL_MAX_UPLOAD_BYTES", 256 * 1024 * 1024)?,
-            job_lease: env.millis_or("JOB_LEASE_MS", Duration::from_secs(30))?,
-            job_poll: env.millis_or("JOB_POLL_MS", Duration::from_millis(500))?,
-        };
-        if settings.job_lease < Duration::from_millis(300) {
-            return Err(SettingsError::Malformed {
-                name: "JOB_LEASE_MS".to_owned(),
-                reason: "must be at least 300".to_owned(),
-            });
-        }
-        Ok(settings)
+            worker: WorkerSettings::from_env(env)?,
+        })
     }
 
     fn common(&self) -> &CommonSettings {

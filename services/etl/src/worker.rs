@@ -1,105 +1,46 @@
-//! The job worker of an etl replica: claims generate and import jobs from the shared queue,
-//! runs each on a blocking thread while a heartbeat renews its lease and records progress,
-//! then records the outcome. A replica that dies stops renewing; another claims the job once
-//! the lease runs out, and since each job loads in one transaction, nothing is half done.
+//! What an etl replica does with the jobs it claims (see `service::worker`): generations and
+//! imports, each loaded in one transaction.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use models::db::{DatabaseUrl, Pool};
+use models::db::DatabaseUrl;
 use models::enums::JobKind;
 use models::jobs::{GenerateRequest, Job};
-use models::queue;
 use serde_json::{Value, json};
+use service::worker::{JobOutcome, JobRunner, Progress};
 
-use crate::Settings;
-use crate::generate::{Progress, Scenario, generate};
+use crate::generate::{Scenario, generate};
 use crate::import::{ImportError, import};
 
-const KINDS: [JobKind; 2] = [JobKind::Generate, JobKind::Import];
+/// Runs etl's jobs.
+pub struct EtlJobs;
 
-/// Works through the queue until the process stops.
-pub async fn run(pool: Pool, settings: Settings) {
-    let owner = format!(
-        "etl-{}-{:x}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|t| t.as_nanos())
-            .unwrap_or_default()
-    );
-    loop {
-        match step(&pool, &settings, &owner).await {
-            Ok(true) => {}
-            Ok(false) => tokio::time::sleep(settings.job_poll).await,
-            Err(error) => {
-                tracing::warn!(%error, "job worker: will try again");
-                tokio::time::sleep(settings.job_poll).await;
-            }
-        }
+impl JobRunner for EtlJobs {
+    fn kinds(&self) -> &'static [JobKind] {
+        &[JobKind::Generate, JobKind::Import]
     }
-}
 
-/// Claims and runs one job; false when there was none.
-async fn step(pool: &Pool, settings: &Settings, owner: &str) -> Result<bool, String> {
-    let lease = settings.job_lease;
-    let job = {
-        let mut connection = pool.get().await.map_err(|error| error.to_string())?;
-        queue::fail_abandoned(&mut connection, &KINDS)
-            .await
-            .map_err(|error| error.to_string())?;
-        queue::claim(&mut connection, &KINDS, owner, lease)
-            .await
-            .map_err(|error| error.to_string())?
-    };
-    let Some(job) = job else { return Ok(false) };
-    tracing::info!(job = job.id, kind = %job.kind, attempt = job.attempts, "job claimed");
-    let id = job.id;
-    let progress = Arc::new(Progress::default());
-    let url = settings.common.database.url.clone();
-    let watched = progress.clone();
-    let work = tokio::task::spawn_blocking(move || execute(&job, &url, &watched));
-    tokio::pin!(work);
-    let mut heartbeat = tokio::time::interval(lease / 3);
-    heartbeat.tick().await;
-    let outcome = loop {
-        tokio::select! {
-            outcome = &mut work => break outcome,
-            _ = heartbeat.tick() => {
-                if let Ok(mut connection) = pool.get().await {
-                    match queue::renew(&mut connection, id, owner, lease, progress.fraction()).await {
-                        Ok(true) => {}
-                        Ok(false) => tracing::warn!(job = id, "job lease lost: another worker may run it"),
-                        Err(error) => tracing::warn!(job = id, %error, "cannot renew the job lease"),
-                    }
-                }
-            }
-        }
-    };
-    let (counts, error) = match outcome {
-        Ok(Ok(counts)) => (counts, None),
-        Ok(Err((counts, error))) => (counts, Some(error)),
-        Err(error) => (
-            json!({}),
-            Some(format!("the job stopped unexpectedly: {error}")),
-        ),
-    };
-    tracing::info!(job = id, failed = error.is_some(), "job finished");
-    let mut connection = pool.get().await.map_err(|error| error.to_string())?;
-    let finished = queue::finish(&mut connection, id, owner, counts, error)
-        .await
-        .map_err(|error| error.to_string())?;
-    if finished {
-        // An import's uploads are needed only until the job ends; they may be large.
+    fn run(&self, job: &Job, url: &DatabaseUrl, progress: &Progress) -> JobOutcome {
+        execute(job, url, progress)
+    }
+
+    /// An import's uploads are needed only until the job ends; they may be large.
+    fn finished(&self, job_id: i64, url: &DatabaseUrl) {
         use diesel::{ExpressionMethods as _, QueryDsl as _};
-        use diesel_async::RunQueryDsl as _;
         use models::schema::job_files;
-        diesel::delete(job_files::table.filter(job_files::job_id.eq(id)))
-            .execute(&mut connection)
-            .await
-            .map_err(|error| error.to_string())?;
+        let deleted = models::db::connect_sync(url)
+            .map_err(|error| error.to_string())
+            .and_then(|mut connection| {
+                diesel::RunQueryDsl::execute(
+                    diesel::delete(job_files::table.filter(job_files::job_id.eq(job_id))),
+                    &mut connection,
+                )
+                .map_err(|error| error.to_string())
+            });
+        if let Err(error) = deleted {
+            tracing::warn!(job = job_id, %error, "cannot delete the job's uploaded files");
+        }
     }
-    Ok(true)
 }
 
 /// Runs a job to its counts, or to its error (with whatever counts it has).

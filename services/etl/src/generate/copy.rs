@@ -3,7 +3,6 @@
 //! flat: each worker holds at most one chunk in flight.
 
 use std::io::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::sync_channel;
 use std::time::Instant;
 
@@ -19,34 +18,7 @@ const CHUNK: u64 = 2_000;
 /// Appends the rows of one customer to a buffer; returns how many.
 pub type RowsOf = fn(&World, u64, &mut Vec<u8>) -> u64;
 
-/// How far a run is, for whoever watches it (a job's heartbeat): customers done, summed over
-/// the tables, out of customers times tables.
-#[derive(Debug, Default)]
-pub struct Progress {
-    done: AtomicU64,
-    total: AtomicU64,
-}
-
-impl Progress {
-    pub fn start(&self, total: u64) {
-        self.total.store(total, Ordering::Relaxed);
-        self.done.store(0, Ordering::Relaxed);
-    }
-
-    pub fn advance(&self, units: u64) {
-        self.done.fetch_add(units, Ordering::Relaxed);
-    }
-
-    /// From 0 to 1.
-    pub fn fraction(&self) -> f64 {
-        let total = self.total.load(Ordering::Relaxed);
-        if total == 0 {
-            0.0
-        } else {
-            (self.done.load(Ordering::Relaxed) as f64 / total as f64).min(1.0)
-        }
-    }
-}
+pub use service::worker::Progress;
 
 /// What loading one table took.
 #[derive(Debug, Clone)]
