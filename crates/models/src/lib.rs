@@ -17,6 +17,7 @@ pub mod ops;
 pub mod page;
 pub mod scenarios;
 pub mod segmentation;
+pub mod segmentation_rules;
 
 #[cfg(feature = "db")]
 pub mod db;

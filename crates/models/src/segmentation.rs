@@ -78,9 +78,13 @@ pub struct SegmentationRuleSet {
 #[cfg_attr(feature = "db", derive(diesel::prelude::Insertable))]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::segmentation_rule_sets, check_for_backend(diesel::pg::Pg)))]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "strict", "scheme": "quantile", "rules": {"metrics": ["frequency", "minutes"],
+    "segments": {"bands": [{"max_total": 4, "segment_id": 1}, {"max_total": 6, "segment_id": 2}],
+    "otherwise_segment_id": 4, "no_sessions_segment_id": 1}}}))]
 pub struct SegmentationRuleSetInsertForm {
     pub name: String,
     pub scheme: SegmentationScheme,
+    /// `ClassicRules` for the classic scheme, `QuantileRules` for the quantile one.
     #[schema(value_type = Object)]
     pub rules: serde_json::Value,
 }
@@ -151,4 +155,49 @@ pub struct SegmentMembership {
     #[schema(value_type = Object)]
     pub scores: serde_json::Value,
     pub total_score: f64,
+}
+
+/// A segmentation run to start: a rule set by id, or the standard rule set of a scheme
+/// (`classic` when neither is given).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"scheme": "classic", "window_days": 90}))]
+pub struct SegmentationRunRequest {
+    pub rule_set_id: Option<i64>,
+    pub scheme: Option<SegmentationScheme>,
+    /// Metrics cover this many days back (1 to 36500); all history when absent.
+    pub window_days: Option<i32>,
+}
+
+/// How many customers a run put in a segment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::QueryableByName))]
+#[schema(example = json!({"segment_id": 2, "segment_name": "Vulnerable Customers", "customers": 790,
+    "share": 0.395, "mean_total_score": 21.3}))]
+pub struct SegmentShare {
+    #[cfg_attr(feature = "db", diesel(sql_type = diesel::sql_types::BigInt))]
+    pub segment_id: i64,
+    #[cfg_attr(feature = "db", diesel(sql_type = diesel::sql_types::Text))]
+    pub segment_name: String,
+    #[cfg_attr(feature = "db", diesel(sql_type = diesel::sql_types::BigInt))]
+    pub customers: i64,
+    /// Of the run's customers.
+    #[cfg_attr(feature = "db", diesel(sql_type = diesel::sql_types::Double))]
+    pub share: f64,
+    #[cfg_attr(feature = "db", diesel(sql_type = diesel::sql_types::Double))]
+    pub mean_total_score: f64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::prelude::AsChangeset))]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::segmentation_rule_sets, check_for_backend(diesel::pg::Pg)))]
+#[serde(deny_unknown_fields)]
+pub struct SegmentationRuleSetUpdateForm {
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::page::not_null")]
+    pub name: Option<String>,
+    /// The whole rules of the set's scheme (a scheme never changes).
+    #[schema(value_type = Option<Object>, nullable = false)]
+    #[serde(default, deserialize_with = "crate::page::not_null")]
+    pub rules: Option<serde_json::Value>,
 }

@@ -7,7 +7,9 @@ use std::time::Duration;
 use diesel::RunQueryDsl as _;
 
 use testkit::process::free_port;
-use testkit::{Platform, READ_KEY, ServiceProcess, TestDatabase, service_env};
+use testkit::{
+    Platform, READ_KEY, ServiceProcess, TestDatabase, job_status, service_env, wait_for_job,
+};
 
 async fn platform_status(http: &reqwest::Client, api_url: &str) -> serde_json::Value {
     let response = http
@@ -298,41 +300,6 @@ fn etl_import_through_the_binary_names_the_bad_lines() {
 }
 
 /// Polls `{jobs_url}/{id}` with `token` until the job succeeded or failed.
-async fn wait_for_job(
-    http: &reqwest::Client,
-    jobs_url: &str,
-    token: &str,
-    id: i64,
-) -> serde_json::Value {
-    let deadline = std::time::Instant::now() + Duration::from_secs(120);
-    loop {
-        let job = job_status(http, jobs_url, token, id).await;
-        if job["status"] == "succeeded" || job["status"] == "failed" {
-            return job;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "job {id} did not finish: {job}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-async fn job_status(
-    http: &reqwest::Client,
-    jobs_url: &str,
-    token: &str,
-    id: i64,
-) -> serde_json::Value {
-    let response = http
-        .get(format!("{jobs_url}/{id}"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    response.json().await.unwrap()
-}
-
 #[tokio::test]
 async fn the_api_runs_generate_and_import_jobs_on_etl() {
     let platform = Platform::start().await;

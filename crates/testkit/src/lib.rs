@@ -93,3 +93,40 @@ pub async fn spawn_app_with<S: Service>(database: TestDatabase, extra: &[(&str, 
         http,
     }
 }
+
+/// Polls `{jobs_url}/{id}` until the job has succeeded or failed (two minutes at most).
+pub async fn wait_for_job(
+    http: &reqwest::Client,
+    jobs_url: &str,
+    token: &str,
+    id: i64,
+) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let job = job_status(http, jobs_url, token, id).await;
+        if job["status"] == "succeeded" || job["status"] == "failed" {
+            return job;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "job {id} did not finish: {job}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The job at `{jobs_url}/{id}`, as JSON.
+pub async fn job_status(
+    http: &reqwest::Client,
+    jobs_url: &str,
+    token: &str,
+    id: i64,
+) -> serde_json::Value {
+    let response = http
+        .get(format!("{jobs_url}/{id}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("the jobs route answers");
+    response.json().await.expect("the jobs route answers")
+}

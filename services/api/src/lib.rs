@@ -11,6 +11,7 @@ pub mod links;
 pub mod paging;
 pub mod plans;
 pub mod records;
+pub mod rule_sets;
 pub mod segmentation;
 pub mod segments;
 pub mod sessions;
@@ -149,8 +150,15 @@ fn resources(config: &mut ServiceConfig) {
         .service(records::list_analyses)
         .service(records::get_analysis)
         .service(segmentation::list_runs)
+        .service(segmentation::start_run)
         .service(segmentation::get_run)
-        .service(segmentation::list_run_memberships);
+        .service(segmentation::run_distribution)
+        .service(segmentation::list_run_memberships)
+        .service(rule_sets::list_rule_sets)
+        .service(rule_sets::create_rule_set)
+        .service(rule_sets::get_rule_set)
+        .service(rule_sets::update_rule_set)
+        .service(rule_sets::delete_rule_set);
 }
 
 fn peer_clients(settings: &Settings) -> Option<status::Peers> {

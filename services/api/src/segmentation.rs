@@ -1,23 +1,30 @@
-//! Read-only views of segmentation: the runs, each run's memberships, and one customer's
-//! history across runs. Runs are made by ds.
+//! Segmentation runs: started on ds, then read here: the runs, each run's distribution and
+//! memberships, and one customer's history across runs.
 
-use actix_web::{get, web};
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, post, web};
 use diesel::{ExpressionMethods as _, OptionalExtension as _, QueryDsl as _};
 use diesel_async::{AsyncPgConnection, RunQueryDsl as _};
 use models::enums::SegmentationRunStatus;
+use models::jobs::Job;
 use models::page::{Page, PageQuery};
 use models::schema::{customers, segment_memberships, segmentation_runs};
-use models::segmentation::{SegmentMembership, SegmentationRun};
+use models::segmentation::{
+    SegmentMembership, SegmentShare, SegmentationRun, SegmentationRunRequest,
+};
 use serde::Deserialize;
 use service::Problem;
-use service::auth::ReadAccess;
+use service::auth::{AdminAccess, ReadAccess};
+use service::json::JsonBody;
 use service::problem::connection;
 use service::query::QueryParams;
-use service::responses::ListErrors;
+use service::responses::{GetErrors, ListErrors, WriteErrors};
 use utoipa::IntoParams;
 
 use crate::crud::get_by_id;
+use crate::jobs::peer_problem;
 use crate::paging::{load_page, window};
+use crate::status::Peers;
 
 /// Filters of the run list.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -58,6 +65,76 @@ pub async fn list_runs(
         window,
         page_query.total
     )))
+}
+
+/// Starts a segmentation run on ds: a rule set by id, or the standard one of a scheme
+/// (`classic` by default). Follow the job at `/api/v1/jobs/{id}`; the run appears when it
+/// has committed, and customers keep their previous segment until then.
+#[utoipa::path(
+    tag = "segmentation",
+    security(("api_key" = [])),
+    request_body = SegmentationRunRequest,
+    responses(
+        (status = 202, description = "The run's job, queued", body = Job),
+        WriteErrors,
+        (status = 502, description = "ds failed", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "ds or the database is unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/segmentation-runs")]
+pub async fn start_run(
+    _: AdminAccess,
+    peers: web::Data<Peers>,
+    JsonBody(request): JsonBody<SegmentationRunRequest>,
+) -> Result<HttpResponse, Problem> {
+    let body = serde_json::to_vec(&request).map_err(|error| Problem::internal(&error))?;
+    Ok(
+        match peers
+            .ds
+            .post_raw::<Job>("v1/segmentation-runs", "application/json", body)
+            .await
+        {
+            Ok(job) => HttpResponse::Accepted()
+                .insert_header((header::LOCATION, format!("/api/v1/jobs/{}", job.id)))
+                .json(job),
+            Err(error) => peer_problem(error),
+        },
+    )
+}
+
+/// How a run's customers spread over the segments, in the segments' order.
+#[utoipa::path(
+    tag = "segmentation",
+    security(("api_key" = [])),
+    params(("id" = i64, Path, description = "The run's id")),
+    responses(
+        (status = 200, description = "Customers per segment", body = Vec<SegmentShare>),
+        GetErrors,
+    )
+)]
+#[get("/segmentation-runs/{id}/distribution")]
+pub async fn run_distribution(
+    _: ReadAccess,
+    pool: web::Data<models::db::Pool>,
+    id: web::Path<i64>,
+) -> Result<web::Json<Vec<SegmentShare>>, Problem> {
+    let run_id = id.into_inner();
+    let mut connection = connection(&pool).await?;
+    exists(
+        &mut connection,
+        segmentation_runs::table
+            .find(run_id)
+            .select(segmentation_runs::id),
+    )
+    .await?
+    .ok_or_else(|| Problem::not_found(format!("no segmentation run {run_id}")))?;
+    let shares = diesel::sql_query(
+        "SELECT s.id AS segment_id, s.name AS segment_name, count(*) AS customers,                 count(*)::float8 / sum(count(*)) OVER () AS share, avg(m.total_score) AS mean_total_score          FROM segment_memberships m JOIN segments s ON s.id = m.segment_id          WHERE m.run_id = $1 GROUP BY s.id, s.name, s.sort_order ORDER BY s.sort_order",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(run_id)
+    .load::<SegmentShare>(&mut connection)
+    .await?;
+    Ok(web::Json(shares))
 }
 
 get_by_id!(

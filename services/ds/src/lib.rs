@@ -1,11 +1,19 @@
 //! Data science: segmentation, experiment analysis, causal jobs and monitoring.
 
+pub mod segmentation;
+pub mod settings;
+pub mod worker;
+
 use std::sync::Arc;
 
 use service::binary::{Listen, Service};
 use service::health::ServiceInfo;
-use service::server::Routes;
-use service::settings::CommonSettings;
+use service::server::{self, Routes, RunningService, StartError};
+
+pub use settings::Settings;
+
+/// Connections of the job worker's own pool (the runs themselves open their own).
+const WORKER_POOL_SIZE: usize = 2;
 
 /// The ds service.
 pub struct Ds;
@@ -16,12 +24,37 @@ impl Service for Ds {
         version: env!("CARGO_PKG_VERSION"),
     };
     const LISTEN: Listen = Listen::loopback("DS_ADDR", 8001);
-    const DESCRIPTION: &'static str = "Internal API of the data-science service: segmentation, experiment analysis and monitoring jobs. Every route but the operations ones needs the service token (Bearer).";
-    type Settings = CommonSettings;
+    const DESCRIPTION: &'static str = "Internal API of the data-science service: statistics calculators, segmentation, experiment analysis and monitoring jobs. Every route but the operations ones needs the service token (Bearer).";
+    type Settings = Settings;
 
-    fn routes(_: Option<&CommonSettings>) -> Routes {
+    fn routes(_: Option<&Settings>) -> Routes {
         Arc::new(|config| {
-            config.service(service::jobs::get_job);
+            config
+                .service(service::jobs::get_job)
+                .service(segmentation::routes::start_run);
         })
+    }
+
+    /// The HTTP service, and the job worker beside it.
+    async fn start(settings: &Settings) -> Result<RunningService, StartError> {
+        let running = server::start(
+            &settings.common,
+            Self::INFO,
+            Self::openapi_base(),
+            Self::routes(Some(settings)),
+        )
+        .await?;
+        let worker_pool = models::db::build_pool(&models::db::PoolSettings {
+            max_size: WORKER_POOL_SIZE,
+            ..settings.common.database.clone()
+        })?;
+        tokio::spawn(service::worker::run(
+            worker_pool,
+            settings.common.database.url.clone(),
+            settings.worker.clone(),
+            "ds",
+            Arc::new(worker::DsJobs),
+        ));
+        Ok(running)
     }
 }

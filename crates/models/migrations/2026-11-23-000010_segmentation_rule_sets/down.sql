@@ -1,0 +1,1 @@
+DELETE FROM segmentation_rule_sets WHERE name IN ('classic', 'quantile');

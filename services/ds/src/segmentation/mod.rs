@@ -1,0 +1,5 @@
+//! Segmentation: scoring every customer with a rule set, as a job.
+
+pub mod routes;
+pub mod run;
+pub mod score;

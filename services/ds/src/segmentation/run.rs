@@ -1,0 +1,365 @@
+//! A segmentation run: the database aggregates each customer's metrics, a cursor streams them
+//! here in batches, each is scored, and the memberships stream back into one COPY. The run row,
+//! its memberships and its `succeeded` status commit together, so readers see the previous run
+//! until this one is whole, and a run killed half-way leaves nothing.
+
+use std::cell::{Cell, RefCell};
+use std::fmt::Write as _;
+use std::time::Instant;
+
+use diesel::pg::{CopyFormat, PgConnection};
+use diesel::sql_types::{BigInt, Double, Integer, Jsonb, Nullable, Text};
+use diesel::{Connection as _, ExecuteCopyFromDsl as _, OptionalExtension as _, RunQueryDsl as _};
+use models::db::DatabaseUrl;
+use models::enums::SegmentationScheme;
+use models::schema::segment_memberships;
+use models::segmentation::SegmentationRunRequest;
+use models::segmentation_rules::{Metric, Rules};
+use serde_json::{Value, json};
+use service::worker::Progress;
+
+use super::score::{CustomerMetrics, Quintiles, quintile_rules, score};
+
+/// Customers fetched from the cursor at a time: memory stays flat in the number of customers.
+const BATCH: i64 = 10_000;
+
+/// Why a run failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Connect(#[from] models::db::DbError),
+    #[error("database: {0}")]
+    Database(#[from] diesel::result::Error),
+    #[error("rule set {0} does not exist")]
+    NoRuleSet(i64),
+    #[error("rule set {id} is not valid: {field}: {message}")]
+    BadRules {
+        id: i64,
+        field: String,
+        message: String,
+    },
+}
+
+/// Each customer's metrics over the window, one row per customer. `{window}` is replaced by
+/// the window's condition on `watch_sessions`. Monetary value is the monthly price of the plan
+/// of the latest trial or active subscription (as `customer_views`), 0 without one.
+pub const METRICS_SQL: &str = "\
+WITH activity AS (
+    SELECT customer_id,
+           count(*) AS frequency,
+           sum(minutes)::bigint AS minutes,
+           count(*) FILTER (WHERE like_status = 'liked') AS likes,
+           count(*) FILTER (WHERE like_status = 'disliked') AS dislikes,
+           max(started_at) AS last_session
+    FROM watch_sessions
+    WHERE {window}
+    GROUP BY customer_id
+), current_plan AS (
+    SELECT DISTINCT ON (s.customer_id) s.customer_id, p.monthly_price_cents
+    FROM subscriptions s JOIN plans p ON p.id = s.plan_id
+    WHERE s.status IN ('trial', 'active')
+    ORDER BY s.customer_id, s.started_at DESC, s.id DESC
+)
+SELECT c.id AS customer_id,
+       coalesce(a.frequency, 0) AS frequency,
+       coalesce(a.minutes, 0) AS minutes,
+       coalesce(a.likes, 0) AS likes,
+       coalesce(a.dislikes, 0) AS dislikes,
+       (current_date - (a.last_session AT TIME ZONE 'UTC')::date) AS recency_days,
+       coalesce(cp.monthly_price_cents, 0) AS price_cents
+FROM customers c
+LEFT JOIN activity a ON a.customer_id = c.id
+LEFT JOIN current_plan cp ON cp.customer_id = c.id";
+
+/// The metrics query for a window of `window_days` (all history when `None`).
+pub fn metrics_sql(window_days: Option<i32>) -> String {
+    let window = match window_days {
+        // An i32 formatted into the text: nothing a caller writes reaches the SQL.
+        Some(days) => format!("started_at >= now() - make_interval(days => {days})"),
+        None => "true".to_owned(),
+    };
+    METRICS_SQL.replace("{window}", &window)
+}
+
+#[derive(Debug, diesel::QueryableByName)]
+struct MetricsRow {
+    #[diesel(sql_type = BigInt)]
+    customer_id: i64,
+    #[diesel(sql_type = BigInt)]
+    frequency: i64,
+    #[diesel(sql_type = BigInt)]
+    minutes: i64,
+    #[diesel(sql_type = BigInt)]
+    likes: i64,
+    #[diesel(sql_type = BigInt)]
+    dislikes: i64,
+    #[diesel(sql_type = Nullable<Integer>)]
+    recency_days: Option<i32>,
+    #[diesel(sql_type = Integer)]
+    price_cents: i32,
+}
+
+impl MetricsRow {
+    fn metrics(&self) -> CustomerMetrics {
+        CustomerMetrics {
+            frequency: self.frequency,
+            minutes: self.minutes,
+            monetary: f64::from(self.price_cents) / 100.0,
+            likes: self.likes,
+            dislikes: self.dislikes,
+            recency_days: self.recency_days.map(i64::from),
+        }
+    }
+}
+
+#[derive(Debug, diesel::QueryableByName)]
+struct RuleSetRow {
+    #[diesel(sql_type = Text)]
+    scheme: String,
+    #[diesel(sql_type = Jsonb)]
+    rules: Value,
+}
+
+#[derive(Debug, diesel::QueryableByName)]
+struct Id {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
+
+#[derive(Debug, diesel::QueryableByName)]
+struct Cuts {
+    #[diesel(sql_type = diesel::sql_types::Array<Nullable<Double>>)]
+    cuts: Vec<Option<f64>>,
+}
+
+/// What a finished run reports as its job's counts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunSummary {
+    pub run_id: i64,
+    pub customers_scored: i64,
+    /// Customers per segment id.
+    pub segments: Vec<(i64, i64)>,
+    pub seconds: f64,
+}
+
+impl RunSummary {
+    pub fn counts(&self) -> Value {
+        let segments: serde_json::Map<String, Value> = self
+            .segments
+            .iter()
+            .map(|(segment, customers)| (segment.to_string(), json!(customers)))
+            .collect();
+        json!({"run_id": self.run_id, "customers_scored": self.customers_scored,
+               "segments": segments, "seconds": self.seconds})
+    }
+}
+
+/// Runs the segmentation `request` asks for (its rule set already resolved to an id).
+pub fn run(
+    url: &DatabaseUrl,
+    job_id: Option<i64>,
+    request: &SegmentationRunRequest,
+    progress: &Progress,
+) -> Result<RunSummary, RunError> {
+    let started = Instant::now();
+    let rule_set_id = request.rule_set_id.unwrap_or_default();
+    let mut writer = models::db::connect_sync(url)?;
+    let mut reader = models::db::connect_sync(url)?;
+    let rule_set: RuleSetRow =
+        diesel::sql_query("SELECT scheme, rules FROM segmentation_rule_sets WHERE id = $1")
+            .bind::<BigInt, _>(rule_set_id)
+            .get_result(&mut writer)
+            .optional()?
+            .ok_or(RunError::NoRuleSet(rule_set_id))?;
+    let scheme = rule_set
+        .scheme
+        .parse::<SegmentationScheme>()
+        .map_err(|_| RunError::BadRules {
+            id: rule_set_id,
+            field: "scheme".to_owned(),
+            message: format!("unknown scheme {}", rule_set.scheme),
+        })?;
+    let rules = Rules::parse(scheme, &rule_set.rules).map_err(|error| RunError::BadRules {
+        id: rule_set_id,
+        field: error.field,
+        message: error.message,
+    })?;
+    let sql = metrics_sql(request.window_days);
+    let (classic, recorded_rules) = match rules {
+        Rules::Classic(classic) => (classic, rule_set.rules.clone()),
+        Rules::Quantile(quantile) => {
+            let cuts = quintiles(&mut reader, &sql, &quantile.metrics)?;
+            let classic = quintile_rules(&quantile, &cuts);
+            let cut_points: serde_json::Map<String, Value> = cuts
+                .iter()
+                .map(|(metric, cut)| (metric.as_str().to_owned(), json!(cut)))
+                .collect();
+            // The run keeps the cut points it measured, so its scores can be traced.
+            let recorded = json!({"quantile": rule_set.rules, "quintiles": cut_points,
+                                  "applied": serde_json::to_value(&classic).unwrap_or_default()});
+            (classic, recorded)
+        }
+    };
+    let total: i64 = diesel::sql_query("SELECT count(*) AS id FROM customers")
+        .get_result::<Id>(&mut reader)?
+        .id;
+    progress.start(u64::try_from(total).unwrap_or_default());
+
+    writer.transaction(|writer| {
+        let run_id = diesel::sql_query(
+            "INSERT INTO segmentation_runs (rule_set_id, job_id, scheme, rules, window_days, status) \
+             VALUES ($1, $2, $3, $4, $5, 'running') RETURNING id",
+        )
+        .bind::<BigInt, _>(rule_set_id)
+        .bind::<Nullable<BigInt>, _>(job_id)
+        .bind::<Text, _>(scheme.as_str())
+        .bind::<Jsonb, _>(&recorded_rules)
+        .bind::<Nullable<Integer>, _>(request.window_days)
+        .get_result::<Id>(writer)?
+        .id;
+        // diesel calls the COPY's writer as a `Fn`: the state it keeps lives in cells.
+        let per_segment: RefCell<Vec<(i64, i64)>> = RefCell::new(Vec::new());
+        let scored = Cell::new(0_i64);
+        reader.transaction(|reader| {
+            // A cursor plans for its first rows unless told every row will be read.
+            diesel::sql_query("SET LOCAL cursor_tuple_fraction = 1.0").execute(reader)?;
+            diesel::sql_query(format!("DECLARE segmentation_metrics NO SCROLL CURSOR FOR {sql}"))
+                .execute(reader)?;
+            let cursor = RefCell::new(&mut *reader);
+            diesel::copy_from(segment_memberships::table)
+                .from_raw_data(
+                    (
+                        segment_memberships::run_id,
+                        segment_memberships::customer_id,
+                        segment_memberships::segment_id,
+                        segment_memberships::metrics,
+                        segment_memberships::scores,
+                        segment_memberships::total_score,
+                    ),
+                    |copy| -> Result<(), diesel::result::Error> {
+                        let mut line = String::with_capacity(256);
+                        loop {
+                            let rows: Vec<MetricsRow> = diesel::sql_query(format!(
+                                "FETCH {BATCH} FROM segmentation_metrics"
+                            ))
+                            .load(*cursor.borrow_mut())?;
+                            if rows.is_empty() {
+                                return Ok(());
+                            }
+                            let mut buffer = Vec::with_capacity(rows.len() * 200);
+                            let mut tally = per_segment.borrow_mut();
+                            for row in &rows {
+                                let result = score(&classic, &row.metrics());
+                                membership_line(&mut line, run_id, row.customer_id, &result);
+                                buffer.extend_from_slice(line.as_bytes());
+                                match tally.iter_mut().find(|(id, _)| *id == result.segment_id) {
+                                    Some((_, count)) => *count += 1,
+                                    None => tally.push((result.segment_id, 1)),
+                                }
+                            }
+                            std::io::Write::write_all(copy, &buffer).map_err(|error| {
+                                diesel::result::Error::QueryBuilderError(error.into())
+                            })?;
+                            scored.set(scored.get() + rows.len() as i64);
+                            progress.advance(rows.len() as u64);
+                        }
+                    },
+                )
+                .with_format(CopyFormat::Text)
+                .execute(writer)?;
+            diesel::sql_query("CLOSE segmentation_metrics").execute(reader)?;
+            Ok::<(), diesel::result::Error>(())
+        })?;
+        diesel::sql_query(
+            "UPDATE segmentation_runs SET status = 'succeeded', customers_scored = $2, finished_at = now() \
+             WHERE id = $1",
+        )
+        .bind::<BigInt, _>(run_id)
+        .bind::<BigInt, _>(scored.get())
+        .execute(writer)?;
+        let mut per_segment = per_segment.into_inner();
+        per_segment.sort_unstable();
+        Ok::<RunSummary, RunError>(RunSummary {
+            run_id,
+            customers_scored: scored.get(),
+            segments: per_segment,
+            seconds: started.elapsed().as_secs_f64(),
+        })
+    })
+}
+
+/// A failed run, recorded so the run list says what happened.
+pub fn record_failure(
+    url: &DatabaseUrl,
+    job_id: Option<i64>,
+    request: &SegmentationRunRequest,
+    error: &RunError,
+) -> Result<(), RunError> {
+    let mut connection = models::db::connect_sync(url)?;
+    diesel::sql_query(
+        "INSERT INTO segmentation_runs (rule_set_id, job_id, scheme, rules, window_days, status, finished_at) \
+         SELECT r.id, $2, r.scheme, jsonb_build_object('error', $4::text), $3, 'failed', now() \
+         FROM segmentation_rule_sets r WHERE r.id = $1",
+    )
+    .bind::<BigInt, _>(request.rule_set_id.unwrap_or_default())
+    .bind::<Nullable<BigInt>, _>(job_id)
+    .bind::<Nullable<Integer>, _>(request.window_days)
+    .bind::<Text, _>(error.to_string())
+    .execute(&mut connection)?;
+    Ok(())
+}
+
+/// The quintile cut points of `metrics` over all customers (recency over those with sessions).
+fn quintiles(
+    connection: &mut PgConnection,
+    metrics_sql: &str,
+    metrics: &[Metric],
+) -> Result<Vec<(Metric, Quintiles)>, RunError> {
+    let mut cuts = Vec::with_capacity(metrics.len());
+    for &metric in metrics {
+        let column = match metric {
+            Metric::Monetary => "price_cents / 100.0",
+            other => other.as_str(),
+        };
+        let row: Cuts = diesel::sql_query(format!(
+            "WITH metrics AS ({metrics_sql}) SELECT percentile_cont(ARRAY[0.2, 0.4, 0.6, 0.8]) \
+             WITHIN GROUP (ORDER BY ({column})::float8) AS cuts FROM metrics"
+        ))
+        .get_result(connection)?;
+        let mut quintile = [0.0; 4];
+        for (slot, value) in quintile.iter_mut().zip(row.cuts) {
+            *slot = value.unwrap_or(0.0);
+        }
+        cuts.push((metric, quintile));
+    }
+    Ok(cuts)
+}
+
+/// One membership as a line of COPY text: run, customer, segment, metrics, scores, total.
+/// The JSON holds only metric names and numbers, so it needs no escaping.
+fn membership_line(
+    line: &mut String,
+    run_id: i64,
+    customer_id: i64,
+    scored: &super::score::Scored,
+) {
+    line.clear();
+    let _ = write!(line, "{run_id}\t{customer_id}\t{}\t{{", scored.segment_id);
+    for (index, (metric, value)) in scored.values.iter().enumerate() {
+        let separator = if index == 0 { "" } else { "," };
+        match value {
+            Some(value) => {
+                let _ = write!(line, "{separator}\"{}\":{value}", metric.as_str());
+            }
+            None => {
+                let _ = write!(line, "{separator}\"{}\":null", metric.as_str());
+            }
+        }
+    }
+    line.push_str("}\t{");
+    for (index, (metric, score)) in scored.scores.iter().enumerate() {
+        let separator = if index == 0 { "" } else { "," };
+        let _ = write!(line, "{separator}\"{}\":{score}", metric.as_str());
+    }
+    let _ = writeln!(line, "}}\t{}", scored.total);
+}

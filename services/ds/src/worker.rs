@@ -1,0 +1,42 @@
+//! What a ds replica does with the jobs it claims (see `service::worker`).
+
+use models::db::DatabaseUrl;
+use models::enums::JobKind;
+use models::jobs::Job;
+use models::segmentation::SegmentationRunRequest;
+use serde_json::json;
+use service::worker::{JobOutcome, JobRunner, Progress};
+
+use crate::segmentation;
+
+/// Runs ds's jobs.
+pub struct DsJobs;
+
+impl JobRunner for DsJobs {
+    fn kinds(&self) -> &'static [JobKind] {
+        &[JobKind::Segmentation]
+    }
+
+    fn run(&self, job: &Job, url: &DatabaseUrl, progress: &Progress) -> JobOutcome {
+        match job.kind {
+            JobKind::Segmentation => run_segmentation(job, url, progress),
+            other => Err((json!({}), format!("ds does not run {other} jobs"))),
+        }
+    }
+}
+
+fn run_segmentation(job: &Job, url: &DatabaseUrl, progress: &Progress) -> JobOutcome {
+    let request: SegmentationRunRequest = serde_json::from_value(job.payload.clone())
+        .map_err(|error| (json!({}), format!("bad job payload: {error}")))?;
+    match segmentation::run::run(url, Some(job.id), &request, progress) {
+        Ok(summary) => Ok(summary.counts()),
+        Err(error) => {
+            if let Err(record) =
+                segmentation::run::record_failure(url, Some(job.id), &request, &error)
+            {
+                tracing::warn!(job = job.id, error = %record, "cannot record the failed run");
+            }
+            Err((json!({}), error.to_string()))
+        }
+    }
+}
