@@ -341,6 +341,60 @@ def cuped():
     return cases
 
 
+def sequential():
+    """The mixture SPRT with a normal mixing distribution. No scipy or statsmodels function
+    computes it, so its pieces are checked from their definitions instead of the closed forms
+    the Rust code uses: the likelihood ratio by numerically integrating the normal likelihood
+    of d over the mixing prior N(0, tau^2), divided by the likelihood at delta = 0; the
+    confidence sequence by brentq, as the two deltas where Lambda(d - delta) = 1 / alpha
+    (Lambda from the closed form, itself checked against the integral). The running p-value
+    of a series of looks is numpy's running minimum of min(1, 1 / Lambda)."""
+    def ln_lambda(d, v, tau2):
+        return 0.5 * numpy.log(v / (v + tau2)) + tau2 * d * d / (2 * v * (v + tau2))
+
+    def integrated(d, v, tau2):
+        centre = d * tau2 / (v + tau2)
+        spread = numpy.sqrt(v * tau2 / (v + tau2))
+        null = scipy.stats.norm.logpdf(d, 0, numpy.sqrt(v))
+        ratio = lambda t: numpy.exp(scipy.stats.norm.logpdf(d, t, numpy.sqrt(v))
+                                    + scipy.stats.norm.logpdf(t, 0, numpy.sqrt(tau2)) - null)
+        value, _ = scipy.integrate.quad(ratio, centre - 40 * spread, centre + 40 * spread,
+                                        points=[centre], epsabs=0, epsrel=1e-13, limit=500)
+        return value
+
+    cases = []
+    for d, v, tau2, alpha in [
+        (0.01, 3.6e-5, 1e-4, 0.05),
+        (0.002, 3.6e-5, 1e-4, 0.05),
+        (-0.03, 1e-4, 4e-4, 0.1),
+        (1.5, 0.25, 1.0, 0.05),
+        (0.0, 0.01, 0.04, 0.01),
+        (-4.0, 1.0, 0.5, 0.05),
+        (0.05, 1e-4, 1e-3, 0.05),
+    ]:
+        ratio = integrated(d, v, tau2)
+        assert abs(ratio / numpy.exp(ln_lambda(d, v, tau2)) - 1) < 1e-10, (d, v, tau2)
+        target = numpy.log(1 / alpha)
+        gap = lambda delta: ln_lambda(d - delta, v, tau2) - target
+        reach = 100 * numpy.sqrt(v + tau2)
+        low = scipy.optimize.brentq(gap, d - reach, d, xtol=1e-15, rtol=1e-15)
+        high = scipy.optimize.brentq(gap, d, d + reach, xtol=1e-15, rtol=1e-15)
+        cases.append({"difference": d, "variance": v, "tau_squared": tau2, "alpha": alpha,
+                      "likelihood_ratio": ratio, "p_value": min(1.0, 1 / ratio), "interval": [low, high]})
+    # A series of looks at one experiment: the estimate moves, the variance shrinks; the third
+    # look is significant and the last, alone, would not be. The running interval is the
+    # intersection of the looks' intervals (closed form, checked above).
+    looks = [(0.02, 4e-4), (0.01, 2e-4), (0.03, 4e-5), (0.02, 2e-5), (0.005, 1e-5)]
+    tau2, alpha = 1e-4, 0.05
+    p = numpy.minimum.accumulate([min(1.0, numpy.exp(-ln_lambda(d, v, tau2))) for d, v in looks])
+    halves = [numpy.sqrt(v * (v + tau2) / tau2 * (numpy.log((v + tau2) / v) + 2 * numpy.log(1 / alpha))) for d, v in looks]
+    lows = numpy.maximum.accumulate([d - h for (d, _), h in zip(looks, halves)])
+    highs = numpy.minimum.accumulate([d + h for (d, _), h in zip(looks, halves)])
+    series = {"looks": [list(look) for look in looks], "tau_squared": tau2, "alpha": alpha,
+              "p_values": p.tolist(), "running_intervals": [[float(a), float(b)] for a, b in zip(lows, highs)]}
+    return {"cases": cases, "series": series}
+
+
 def means():
     """t-tests on seeded samples; the arms are passed to Rust as (n, sum, sum of squares)."""
     rng = numpy.random.default_rng(20261122)
@@ -427,4 +481,5 @@ print(json.dumps({
     "beta_intervals": beta_intervals(),
     "bayes_means": bayes_means(),
     "cuped": cuped(),
+    "sequential": sequential(),
 }, indent=1))

@@ -9,6 +9,7 @@ pub mod means;
 pub mod power;
 pub mod proportions;
 pub mod ranks;
+pub mod sequential;
 pub mod srm;
 
 /// A two-sided interval `[low, high]`.

@@ -18,6 +18,9 @@ use stats::proportions::{
     self, Counts, chi_square, fisher_exact, g_test, newcombe_interval, wilson_interval, z_test,
 };
 use stats::ranks::mann_whitney;
+use stats::sequential::{
+    Estimate, SequentialTest, always_valid_p_value, confidence_sequence, likelihood_ratio,
+};
 use stats::srm::sample_ratio_mismatch;
 
 /// Closed forms agree to this relative difference (or this absolute one near 0).
@@ -41,6 +44,33 @@ struct Reference {
     beta_intervals: Vec<BetaInterval>,
     bayes_means: Vec<BayesMeans>,
     cuped: Vec<CupedCase>,
+    sequential: Sequential,
+}
+
+#[derive(Deserialize)]
+struct Sequential {
+    cases: Vec<SequentialCase>,
+    series: SequentialSeries,
+}
+
+#[derive(Deserialize)]
+struct SequentialCase {
+    difference: f64,
+    variance: f64,
+    tau_squared: f64,
+    alpha: f64,
+    likelihood_ratio: f64,
+    p_value: f64,
+    interval: [f64; 2],
+}
+
+#[derive(Deserialize)]
+struct SequentialSeries {
+    looks: Vec<[f64; 2]>,
+    tau_squared: f64,
+    alpha: f64,
+    p_values: Vec<f64>,
+    running_intervals: Vec<[f64; 2]>,
 }
 
 #[derive(Deserialize)]
@@ -736,5 +766,63 @@ fn cuped_matches_scipy_on_adjusted_values() {
                 close(ours, theirs, &what);
             }
         }
+    }
+}
+
+/// The mixture SPRT from its definitions (see generate.py): the likelihood ratio against
+/// scipy's integral of the likelihood over the mixing prior, the confidence sequence against
+/// brentq's roots of `Lambda(d - delta) = 1 / alpha`, and a series of looks against numpy's
+/// running minimum and running intersection.
+#[test]
+fn sequential_test_matches_its_definitions() {
+    let reference = reference().sequential;
+    for case in reference.cases {
+        let estimate = Estimate {
+            difference: case.difference,
+            variance: case.variance,
+        };
+        let what = format!(
+            "d {} v {} tau^2 {}",
+            case.difference, case.variance, case.tau_squared
+        );
+        close(
+            likelihood_ratio(estimate, case.tau_squared).unwrap(),
+            case.likelihood_ratio,
+            &what,
+        );
+        close(
+            always_valid_p_value(estimate, case.tau_squared, None).unwrap(),
+            case.p_value,
+            &what,
+        );
+        let interval = confidence_sequence(estimate, case.tau_squared, case.alpha).unwrap();
+        close(interval[0], case.interval[0], &what);
+        close(interval[1], case.interval[1], &what);
+    }
+    let series = reference.series;
+    let mut test = SequentialTest::new(series.tau_squared, series.alpha).unwrap();
+    for (([difference, variance], p_value), running) in series
+        .looks
+        .into_iter()
+        .zip(series.p_values)
+        .zip(series.running_intervals)
+    {
+        let look = test
+            .look(Estimate {
+                difference,
+                variance,
+            })
+            .unwrap();
+        let what = format!("look at d {difference} v {variance}");
+        close(look.p_value, p_value, &what);
+        assert_eq!(look.significant, p_value < series.alpha, "{what}");
+        let ours = look.running_interval.unwrap();
+        close(ours[0], running[0], &what);
+        close(ours[1], running[1], &what);
+        assert_eq!(
+            ours[0] <= 0.0 && 0.0 <= ours[1],
+            !look.significant,
+            "{what}: the running interval holds 0 unless significant"
+        );
     }
 }
