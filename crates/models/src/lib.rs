@@ -18,6 +18,7 @@ pub mod page;
 pub mod scenarios;
 pub mod segmentation;
 pub mod segmentation_rules;
+pub mod stats;
 
 #[cfg(feature = "db")]
 pub mod db;

@@ -16,6 +16,7 @@ pub mod segmentation;
 pub mod segments;
 pub mod sessions;
 pub mod settings;
+pub mod stats;
 pub mod status;
 pub mod subscriptions;
 pub mod suppressions;
@@ -76,6 +77,11 @@ impl Service for Api {
                     .service(jobs::list_jobs)
                     .service(jobs::create_job)
                     .service(jobs::get_job)
+                    .service(stats::proportions)
+                    .service(stats::means)
+                    .service(stats::power)
+                    .service(stats::srm)
+                    .service(stats::adjust)
                     .service(status::platform_status),
             );
         })

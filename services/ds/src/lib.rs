@@ -1,5 +1,6 @@
 //! Data science: segmentation, experiment analysis, causal jobs and monitoring.
 
+pub mod calculators;
 pub mod segmentation;
 pub mod settings;
 pub mod worker;
@@ -31,7 +32,12 @@ impl Service for Ds {
         Arc::new(|config| {
             config
                 .service(service::jobs::get_job)
-                .service(segmentation::routes::start_run);
+                .service(segmentation::routes::start_run)
+                .service(calculators::routes::proportions)
+                .service(calculators::routes::means)
+                .service(calculators::routes::power)
+                .service(calculators::routes::srm)
+                .service(calculators::routes::adjust);
         })
     }
 
