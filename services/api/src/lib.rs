@@ -1,5 +1,6 @@
 //! The public REST API: `/api/v1/...`, its OpenAPI document and Swagger UI.
 
+pub mod analysis;
 pub mod api_keys;
 pub mod conversions;
 mod crud;
@@ -143,6 +144,8 @@ fn resources(config: &mut ServiceConfig) {
         .service(experiments::create_variant)
         .service(experiments::update_variant)
         .service(experiments::delete_variant)
+        .service(analysis::analyze_experiment)
+        .service(analysis::list_experiment_analyses)
         .service(suppressions::list_suppressions)
         .service(suppressions::get_suppression)
         .service(suppressions::create_suppression)

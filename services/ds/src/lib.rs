@@ -1,5 +1,6 @@
 //! Data science: segmentation, experiment analysis, causal jobs and monitoring.
 
+pub mod analysis;
 pub mod calculators;
 pub mod segmentation;
 pub mod settings;
@@ -37,7 +38,8 @@ impl Service for Ds {
                 .service(calculators::routes::means)
                 .service(calculators::routes::power)
                 .service(calculators::routes::srm)
-                .service(calculators::routes::adjust);
+                .service(calculators::routes::adjust)
+                .service(analysis::routes::analyze_experiment);
         })
     }
 

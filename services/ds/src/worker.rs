@@ -7,19 +7,20 @@ use models::segmentation::SegmentationRunRequest;
 use serde_json::json;
 use service::worker::{JobOutcome, JobRunner, Progress};
 
-use crate::segmentation;
+use crate::{analysis, segmentation};
 
 /// Runs ds's jobs.
 pub struct DsJobs;
 
 impl JobRunner for DsJobs {
     fn kinds(&self) -> &'static [JobKind] {
-        &[JobKind::Segmentation]
+        &[JobKind::Segmentation, JobKind::Analysis]
     }
 
     fn run(&self, job: &Job, url: &DatabaseUrl, progress: &Progress) -> JobOutcome {
         match job.kind {
             JobKind::Segmentation => run_segmentation(job, url, progress),
+            JobKind::Analysis => run_analysis(job, url),
             other => Err((json!({}), format!("ds does not run {other} jobs"))),
         }
     }
@@ -39,4 +40,14 @@ fn run_segmentation(job: &Job, url: &DatabaseUrl, progress: &Progress) -> JobOut
             Err((json!({}), error.to_string()))
         }
     }
+}
+
+fn run_analysis(job: &Job, url: &DatabaseUrl) -> JobOutcome {
+    let experiment_id = job
+        .payload
+        .get("experiment_id")
+        .and_then(serde_json::Value::as_i64)
+        .ok_or_else(|| (json!({}), "bad job payload: no experiment_id".to_owned()))?;
+    analysis::analyze(url, experiment_id, Some(job.id))
+        .map_err(|error| (json!({}), error.to_string()))
 }

@@ -1,0 +1,609 @@
+//! From an experiment's counts to its analysis: each metric tested against control with the
+//! calculators' code (goal metric first, the other metrics adjusted together for
+//! multiplicity), the sample-ratio checks, a recommendation in words, and the goal metric
+//! per breakdown. Pure: the counts in, the report out.
+
+use models::enums::Metric as GoalMetric;
+use models::stats::{MeansRequest, MeansVariant, ProportionsRequest, ProportionsVariant};
+use serde::Serialize;
+use service::Problem;
+
+use super::query::Cell;
+use crate::calculators::{holm_adjusted, means, proportions};
+
+/// p-values of the sample-ratio check below this say the split is broken (the usual SRM
+/// threshold: strict, because a real mismatch is common and a false alarm costly).
+pub const SRM_THRESHOLD: f64 = 0.001;
+
+/// An arm of the experiment as designed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Arm {
+    /// `None` for the holdout.
+    pub variant_id: Option<i64>,
+    pub key: String,
+    pub is_control: bool,
+    /// Planned share of the assignments.
+    pub planned_share: f64,
+}
+
+/// What the analysis needs to know about the experiment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Design {
+    pub experiment_id: i64,
+    pub goal_metric: GoalMetric,
+    pub alpha: f64,
+    pub attribution_window_days: i32,
+    pub planned_sample_size: Option<i64>,
+    /// Control first, then the treatments, then the holdout if it has a share.
+    pub arms: Vec<Arm>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ArmResult {
+    pub key: String,
+    pub variant_id: Option<i64>,
+    pub is_control: bool,
+    pub holdout: bool,
+    pub planned_share: f64,
+    pub assigned: i64,
+    pub delivered: i64,
+    pub unique_opens: i64,
+    pub unique_human_clicks: i64,
+    pub conversions: i64,
+    pub revenue: f64,
+    pub open_rate: Option<f64>,
+    pub click_rate: Option<f64>,
+    pub conversion_rate: Option<f64>,
+    pub revenue_per_assigned: Option<f64>,
+}
+
+/// One treatment against control on one metric.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MetricComparison {
+    pub variant: String,
+    pub control_value: Option<f64>,
+    pub value: Option<f64>,
+    pub absolute_lift: Option<f64>,
+    pub relative_lift: Option<f64>,
+    pub ci_absolute: Option<[f64; 2]>,
+    pub ci_relative: Option<[f64; 2]>,
+    pub p_value: Option<f64>,
+    /// Holm-adjusted: across treatments for the goal metric; across every treatment and
+    /// metric for the others.
+    pub p_value_adjusted: Option<f64>,
+    pub significant: bool,
+    pub chance_to_win: Option<f64>,
+    pub expected_loss: Option<f64>,
+    /// Always valid under peeking (mixture SPRT).
+    pub sequential_p_value: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MetricResult {
+    pub metric: GoalMetric,
+    pub goal: bool,
+    /// `proportion` (per assigned customer) or `mean` (revenue per assigned customer).
+    pub kind: &'static str,
+    /// The test behind `p_value`.
+    pub test: &'static str,
+    pub comparisons: Vec<MetricComparison>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SrmResult {
+    pub statistic: Option<f64>,
+    pub df: u64,
+    pub p_value: Option<f64>,
+    pub mismatch: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SrmChecks {
+    /// Assignments against the planned split: a mismatch makes every result untrustworthy.
+    pub assignments: SrmResult,
+    /// Deliveries of the sending arms against their planned split: a mismatch with sound
+    /// assignments points at a delivery problem.
+    pub deliveries: Option<SrmResult>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Ship,
+    KeepControl,
+    KeepRunning,
+    Investigate,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Recommendation {
+    pub decision: Decision,
+    /// The variant to ship or keep.
+    pub variant: Option<String>,
+    pub reason: String,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Breakdown {
+    pub dimension: String,
+    pub value: String,
+    pub arms: Vec<ArmResult>,
+    /// The goal metric only, unadjusted: for exploring, not for deciding.
+    pub goal: Option<MetricResult>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub experiment_id: i64,
+    pub alpha: f64,
+    pub goal_metric: GoalMetric,
+    pub attribution_window_days: i32,
+    pub planned_sample_size: Option<i64>,
+    pub assigned: i64,
+    pub arms: Vec<ArmResult>,
+    pub metrics: Vec<MetricResult>,
+    pub srm: SrmChecks,
+    pub recommendation: Recommendation,
+    pub breakdowns: Vec<Breakdown>,
+}
+
+const METRICS: [GoalMetric; 4] = [
+    GoalMetric::Conversion,
+    GoalMetric::Revenue,
+    GoalMetric::Click,
+    GoalMetric::Open,
+];
+
+fn ratio(part: i64, whole: i64) -> Option<f64> {
+    (whole > 0).then(|| part as f64 / whole as f64)
+}
+
+/// The arms' counts in one group, in the design's order (arms without customers count 0).
+fn arm_results(design: &Design, cells: &[&Cell]) -> Vec<ArmResult> {
+    design
+        .arms
+        .iter()
+        .map(|arm| {
+            let cell = cells.iter().find(|cell| cell.variant_id == arm.variant_id);
+            let get = |read: fn(&Cell) -> i64| cell.map_or(0, |cell| read(cell));
+            let assigned = get(|cell| cell.assigned);
+            let revenue = cell.map_or(0.0, |cell| cell.revenue_sum);
+            ArmResult {
+                key: arm.key.clone(),
+                variant_id: arm.variant_id,
+                is_control: arm.is_control,
+                holdout: arm.variant_id.is_none(),
+                planned_share: arm.planned_share,
+                assigned,
+                delivered: get(|cell| cell.delivered),
+                unique_opens: get(|cell| cell.opened),
+                unique_human_clicks: get(|cell| cell.clicked),
+                conversions: get(|cell| cell.converted),
+                revenue,
+                open_rate: ratio(get(|cell| cell.opened), assigned),
+                click_rate: ratio(get(|cell| cell.clicked), assigned),
+                conversion_rate: ratio(get(|cell| cell.converted), assigned),
+                revenue_per_assigned: (assigned > 0).then(|| revenue / assigned as f64),
+            }
+        })
+        .collect()
+}
+
+/// One metric tested for every arm against the first, by the calculators.
+fn metric_result(
+    metric: GoalMetric,
+    goal: bool,
+    arms: &[ArmResult],
+    cells: &[&Cell],
+    alpha: f64,
+) -> Result<MetricResult, Problem> {
+    let successes = |arm: &ArmResult| match metric {
+        GoalMetric::Open => arm.unique_opens,
+        GoalMetric::Click => arm.unique_human_clicks,
+        _ => arm.conversions,
+    };
+    if metric == GoalMetric::Revenue {
+        let variants = arms
+            .iter()
+            .map(|arm| {
+                let cell = cells.iter().find(|cell| cell.variant_id == arm.variant_id);
+                MeansVariant {
+                    name: arm.key.clone(),
+                    n: Some(arm.assigned),
+                    sum: Some(arm.revenue),
+                    sum_squares: Some(cell.map_or(0.0, |cell| cell.revenue_sum_squares)),
+                    values: None,
+                }
+            })
+            .collect();
+        let answer = means::answer(&MeansRequest { variants, alpha })?;
+        let control_value = answer.variants[0].mean;
+        let comparisons = answer
+            .comparisons
+            .into_iter()
+            .zip(&answer.variants[1..])
+            .map(|(comparison, arm)| MetricComparison {
+                variant: comparison.variant,
+                control_value,
+                value: arm.mean,
+                absolute_lift: comparison.difference,
+                relative_lift: comparison.relative_lift,
+                ci_absolute: comparison.welch.ci,
+                ci_relative: comparison.ci_relative,
+                p_value: comparison.welch.p_value,
+                p_value_adjusted: comparison.p_value_adjusted,
+                significant: comparison.p_value_adjusted.is_some_and(|p| p < alpha),
+                chance_to_win: comparison.chance_to_win,
+                expected_loss: comparison.expected_loss,
+                sequential_p_value: comparison.sequential.p_value,
+                note: comparison.welch.note,
+            })
+            .collect();
+        return Ok(MetricResult {
+            metric,
+            goal,
+            kind: "mean",
+            test: "welch_t",
+            comparisons,
+        });
+    }
+    let variants = arms
+        .iter()
+        .map(|arm| ProportionsVariant {
+            name: arm.key.clone(),
+            successes: successes(arm),
+            trials: arm.assigned,
+        })
+        .collect();
+    let answer = proportions::answer(&ProportionsRequest {
+        variants,
+        alpha,
+        weights: None,
+        prior: None,
+    })?;
+    let control_value = answer.variants[0].rate;
+    let comparisons = answer
+        .comparisons
+        .into_iter()
+        .zip(&answer.variants[1..])
+        .map(|(comparison, arm)| MetricComparison {
+            variant: comparison.variant,
+            control_value,
+            value: arm.rate,
+            absolute_lift: comparison.absolute_lift,
+            relative_lift: comparison.relative_lift,
+            ci_absolute: comparison.ci_absolute,
+            ci_relative: comparison.ci_relative,
+            p_value: comparison.z_test.p_value,
+            p_value_adjusted: comparison.p_value_adjusted,
+            significant: comparison.p_value_adjusted.is_some_and(|p| p < alpha),
+            chance_to_win: comparison.chance_to_win,
+            expected_loss: comparison.expected_loss,
+            sequential_p_value: comparison.sequential.p_value,
+            note: comparison.z_test.note,
+        })
+        .collect();
+    Ok(MetricResult {
+        metric,
+        goal,
+        kind: "proportion",
+        test: "two_proportion_z_pooled",
+        comparisons,
+    })
+}
+
+fn srm(observed: &[i64], shares: &[f64]) -> Option<SrmResult> {
+    let observed: Vec<u64> = observed.iter().map(|count| count.unsigned_abs()).collect();
+    let result = stats::srm::sample_ratio_mismatch(&observed, shares).ok()?;
+    Some(SrmResult {
+        mismatch: result.p_value.is_some_and(|p| p < SRM_THRESHOLD),
+        statistic: result.statistic,
+        df: result.df,
+        p_value: result.p_value,
+    })
+}
+
+fn percent(value: f64) -> String {
+    format!("{:.1}%", value * 100.0)
+}
+
+fn describe(metric: GoalMetric, value: Option<f64>) -> String {
+    match (metric, value) {
+        (_, None) => "undefined".to_owned(),
+        (GoalMetric::Revenue, Some(value)) => format!("{value:.2} per customer"),
+        (_, Some(value)) => percent(value),
+    }
+}
+
+fn recommend(
+    design: &Design,
+    assigned: i64,
+    goal: &MetricResult,
+    srm: &SrmChecks,
+) -> Recommendation {
+    let control = design
+        .arms
+        .first()
+        .map(|arm| arm.key.clone())
+        .unwrap_or_default();
+    let mut warnings = Vec::new();
+    if let Some(deliveries) = &srm.deliveries
+        && deliveries.mismatch
+        && !srm.assignments.mismatch
+    {
+        warnings.push(format!(
+            "deliveries do not follow the planned split (p = {:.2e}): a delivery problem may bias opens and clicks; conversions counted by assignment are unaffected",
+            deliveries.p_value.unwrap_or_default()
+        ));
+    }
+    let decide = |decision, variant: Option<String>, reason: String| Recommendation {
+        decision,
+        variant,
+        reason,
+        warnings: warnings.clone(),
+    };
+    if assigned == 0 {
+        return decide(
+            Decision::KeepRunning,
+            None,
+            "no customer is assigned yet".to_owned(),
+        );
+    }
+    if srm.assignments.mismatch {
+        return decide(
+            Decision::Investigate,
+            None,
+            format!(
+                "sample ratio mismatch (p = {:.2e}): the assignments do not follow the planned split, so the results are untrustworthy",
+                srm.assignments.p_value.unwrap_or_default()
+            ),
+        );
+    }
+    let treatments: Vec<&MetricComparison> = goal
+        .comparisons
+        .iter()
+        .filter(|comparison| {
+            design
+                .arms
+                .iter()
+                .any(|arm| arm.key == comparison.variant && arm.variant_id.is_some())
+        })
+        .collect();
+    let metric = goal.metric;
+    let winner = treatments
+        .iter()
+        .filter(|c| c.significant && c.absolute_lift.is_some_and(|lift| lift > 0.0))
+        .max_by(|a, b| {
+            a.absolute_lift
+                .partial_cmp(&b.absolute_lift)
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+    if let Some(winner) = winner {
+        return decide(
+            Decision::Ship,
+            Some(winner.variant.clone()),
+            format!(
+                "ship {}: {metric} {} against {} for {control} ({}{}, adjusted p = {:.4}, chance to beat {control} {})",
+                winner.variant,
+                describe(metric, winner.value),
+                describe(metric, winner.control_value),
+                winner
+                    .relative_lift
+                    .map_or(String::new(), |lift| format!("{:+.1}%", lift * 100.0)),
+                winner
+                    .ci_relative
+                    .map_or(String::new(), |[low, high]| format!(
+                        ", {:.0}% CI {:+.1}% to {:+.1}%",
+                        (1.0 - design.alpha) * 100.0,
+                        low * 100.0,
+                        high * 100.0
+                    )),
+                winner.p_value_adjusted.unwrap_or_default(),
+                winner.chance_to_win.map_or("unknown".to_owned(), percent),
+            ),
+        );
+    }
+    if let Some(loser) = treatments.iter().find(|c| c.significant) {
+        return decide(
+            Decision::KeepControl,
+            Some(control.clone()),
+            format!(
+                "keep {control}: {} lowers {metric} to {} from {} (adjusted p = {:.4})",
+                loser.variant,
+                describe(metric, loser.value),
+                describe(metric, loser.control_value),
+                loser.p_value_adjusted.unwrap_or_default()
+            ),
+        );
+    }
+    if let Some(planned) = design.planned_sample_size
+        && assigned < planned
+    {
+        return decide(
+            Decision::KeepRunning,
+            None,
+            format!(
+                "keep running: not enough data: {:.0}% of the planned sample ({assigned} of {planned}) and no significant difference on {metric} yet",
+                100.0 * assigned as f64 / planned as f64
+            ),
+        );
+    }
+    decide(
+        Decision::KeepControl,
+        Some(control.clone()),
+        format!(
+            "keep {control}: no treatment differs significantly from it on {metric} at alpha {}{}",
+            design.alpha,
+            if design.planned_sample_size.is_some() {
+                " with the planned sample reached"
+            } else {
+                ""
+            }
+        ),
+    )
+}
+
+/// The analysis of `cells` (as the query returns them) for `design`.
+pub fn report(design: &Design, cells: &[Cell]) -> Result<Report, Problem> {
+    let overall: Vec<&Cell> = cells
+        .iter()
+        .filter(|cell| cell.dimension == "all")
+        .collect();
+    let arms = arm_results(design, &overall);
+    let assigned: i64 = arms.iter().map(|arm| arm.assigned).sum();
+    let alpha = design.alpha;
+    let mut metrics = Vec::with_capacity(METRICS.len());
+    metrics.push(metric_result(
+        design.goal_metric,
+        true,
+        &arms,
+        &overall,
+        alpha,
+    )?);
+    for metric in METRICS
+        .into_iter()
+        .filter(|metric| *metric != design.goal_metric)
+    {
+        metrics.push(metric_result(metric, false, &arms, &overall, alpha)?);
+    }
+    // The secondary metrics share one Holm adjustment over every treatment and metric.
+    let secondary: Vec<Option<f64>> = metrics[1..]
+        .iter()
+        .flat_map(|metric| metric.comparisons.iter().map(|c| c.p_value))
+        .collect();
+    let mut adjusted = holm_adjusted(&secondary).into_iter();
+    for metric in &mut metrics[1..] {
+        for comparison in &mut metric.comparisons {
+            comparison.p_value_adjusted = adjusted.next().flatten();
+            comparison.significant = comparison.p_value_adjusted.is_some_and(|p| p < alpha);
+        }
+    }
+    let observed: Vec<i64> = arms.iter().map(|arm| arm.assigned).collect();
+    let shares: Vec<f64> = arms.iter().map(|arm| arm.planned_share).collect();
+    let assignments = srm(&observed, &shares).unwrap_or(SrmResult {
+        statistic: None,
+        df: 0,
+        p_value: None,
+        mismatch: false,
+    });
+    let sending: Vec<&ArmResult> = arms.iter().filter(|arm| !arm.holdout).collect();
+    let deliveries = srm(
+        &sending.iter().map(|arm| arm.delivered).collect::<Vec<_>>(),
+        &sending
+            .iter()
+            .map(|arm| arm.planned_share)
+            .collect::<Vec<_>>(),
+    )
+    .filter(|_| sending.iter().any(|arm| arm.delivered > 0));
+    let srm = SrmChecks {
+        assignments,
+        deliveries,
+    };
+    let recommendation = recommend(design, assigned, &metrics[0], &srm);
+    let mut breakdowns = Vec::new();
+    let mut groups: Vec<(&str, &str)> = cells
+        .iter()
+        .filter(|cell| cell.dimension != "all")
+        .map(|cell| (cell.dimension.as_str(), cell.value.as_str()))
+        .collect();
+    groups.sort_unstable();
+    groups.dedup();
+    for (dimension, value) in groups {
+        let group: Vec<&Cell> = cells
+            .iter()
+            .filter(|cell| cell.dimension == dimension && cell.value == value)
+            .collect();
+        let group_arms = arm_results(design, &group);
+        let goal = metric_result(design.goal_metric, true, &group_arms, &group, alpha).ok();
+        breakdowns.push(Breakdown {
+            dimension: dimension.to_owned(),
+            value: value.to_owned(),
+            arms: group_arms,
+            goal,
+        });
+    }
+    Ok(Report {
+        experiment_id: design.experiment_id,
+        alpha,
+        goal_metric: design.goal_metric,
+        attribution_window_days: design.attribution_window_days,
+        planned_sample_size: design.planned_sample_size,
+        assigned,
+        arms,
+        metrics,
+        srm,
+        recommendation,
+        breakdowns,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn design() -> Design {
+        let arm = |variant_id, key: &str, is_control| Arm {
+            variant_id,
+            key: key.to_owned(),
+            is_control,
+            planned_share: 0.5,
+        };
+        Design {
+            experiment_id: 1,
+            goal_metric: GoalMetric::Conversion,
+            alpha: 0.05,
+            attribution_window_days: 7,
+            planned_sample_size: None,
+            arms: vec![arm(Some(1), "A", true), arm(Some(2), "B", false)],
+        }
+    }
+
+    fn cell(variant_id: i64, assigned: i64, delivered: i64, converted: i64) -> Cell {
+        Cell {
+            variant_id: Some(variant_id),
+            dimension: "all".to_owned(),
+            value: String::new(),
+            assigned,
+            delivered,
+            opened: 0,
+            clicked: 0,
+            converted,
+            revenue_sum: converted as f64 * 10.0,
+            revenue_sum_squares: converted as f64 * 100.0,
+        }
+    }
+
+    #[test]
+    fn a_delivery_problem_is_a_warning_not_a_broken_split() {
+        let report = report(
+            &design(),
+            &[cell(1, 5000, 4950, 500), cell(2, 5000, 4000, 505)],
+        )
+        .unwrap();
+        assert!(!report.srm.assignments.mismatch);
+        assert!(report.srm.deliveries.as_ref().unwrap().mismatch);
+        let recommendation = &report.recommendation;
+        assert_eq!(recommendation.decision, Decision::KeepControl);
+        assert_eq!(recommendation.variant.as_deref(), Some("A"));
+        assert!(recommendation.warnings[0].starts_with("deliveries do not follow"));
+    }
+
+    #[test]
+    fn a_significantly_worse_treatment_keeps_control() {
+        let report = report(
+            &design(),
+            &[cell(1, 5000, 5000, 600), cell(2, 5000, 5000, 450)],
+        )
+        .unwrap();
+        assert_eq!(report.recommendation.decision, Decision::KeepControl);
+        assert!(
+            report
+                .recommendation
+                .reason
+                .starts_with("keep A: B lowers conversion to 9.0% from 12.0%")
+        );
+    }
+}

@@ -1,0 +1,54 @@
+//! `POST /v1/experiments/{id}/analyze`: queues an analysis of an experiment as a job.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, post, web};
+use diesel::{OptionalExtension as _, QueryDsl as _, SelectableHelper as _};
+use diesel_async::RunQueryDsl as _;
+use models::enums::JobKind;
+use models::jobs::{Job, JobInsertForm};
+use models::schema::{experiments, jobs};
+use serde_json::json;
+use service::Problem;
+use service::auth::InternalCaller;
+use service::problem::connection;
+
+/// Queues an analysis of the experiment as it stands; the stored result appears in its
+/// analyses when the job has succeeded.
+#[utoipa::path(
+    tag = "analysis",
+    security(("service_token" = [])),
+    params(("id" = i64, Path, description = "The experiment's id")),
+    responses(
+        (status = 202, description = "The analysis job, queued", body = Job),
+        (status = 401, description = "Missing or wrong service token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such experiment", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/experiments/{id}/analyze")]
+pub async fn analyze_experiment(
+    _caller: InternalCaller,
+    pool: web::Data<models::db::Pool>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, Problem> {
+    let experiment_id = id.into_inner();
+    let mut connection = connection(&pool).await?;
+    experiments::table
+        .find(experiment_id)
+        .select(experiments::id)
+        .first::<i64>(&mut connection)
+        .await
+        .optional()?
+        .ok_or_else(|| Problem::not_found(format!("no experiment {experiment_id}")))?;
+    let job = diesel::insert_into(jobs::table)
+        .values(&JobInsertForm {
+            kind: JobKind::Analysis,
+            payload: json!({"experiment_id": experiment_id}),
+            max_attempts: None,
+        })
+        .returning(Job::as_returning())
+        .get_result(&mut connection)
+        .await?;
+    Ok(HttpResponse::Accepted()
+        .insert_header((header::LOCATION, format!("/v1/jobs/{}", job.id)))
+        .json(job))
+}
