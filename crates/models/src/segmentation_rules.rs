@@ -108,8 +108,8 @@ pub struct ClassicRules {
 }
 
 /// The `quantile` scheme: each metric scores 1 to 5 by the quintile of its value among all
-/// customers at run time (recency reversed: the most recent fifth scores 5), so the segments
-/// keep their meaning when the business changes.
+/// customers at run time (reversed where less is better, recency and dislikes: the most recent
+/// fifth scores 5), so the segments keep their meaning when the business changes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuantileRules {

@@ -56,9 +56,11 @@ pub struct ProportionsVariant {
 #[schema(example = json!({"variants": [{"name": "A", "successes": 120, "trials": 1000},
     {"name": "B", "successes": 150, "trials": 1000}], "alpha": 0.05}))]
 pub struct ProportionsRequest {
+    #[schema(min_items = 2)]
     pub variants: Vec<ProportionsVariant>,
     /// 0.05 when absent.
     #[serde(default = "default_alpha")]
+    #[schema(exclusive_minimum = 0.0, exclusive_maximum = 1.0, default = 0.05)]
     pub alpha: f64,
     /// Planned share of each arm for the sample-ratio check; equal when absent.
     pub weights: Option<Vec<f64>>,
@@ -146,7 +148,7 @@ pub struct ProportionsAnswer {
 }
 
 /// One arm of a metric: its summary or its raw values.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MeansVariant {
     pub name: String,
@@ -155,6 +157,13 @@ pub struct MeansVariant {
     pub sum_squares: Option<f64>,
     /// Raw values instead of `n`, `sum` and `sum_squares` (also enables Mann-Whitney).
     pub values: Option<Vec<f64>>,
+    /// For CUPED: each unit's pre-period value, in the order of `values`.
+    pub covariate: Option<Vec<f64>>,
+    /// For CUPED with sums: the sums of the pre-period values, of their squares, and of
+    /// metric times pre-period value.
+    pub covariate_sum: Option<f64>,
+    pub covariate_sum_squares: Option<f64>,
+    pub cross_sum: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -162,8 +171,10 @@ pub struct MeansVariant {
 #[schema(example = json!({"variants": [{"name": "A", "values": [3.1, 2.5, 4.0, 3.3]},
     {"name": "B", "values": [3.9, 4.4, 3.6, 4.8]}]}))]
 pub struct MeansRequest {
+    #[schema(min_items = 2)]
     pub variants: Vec<MeansVariant>,
     #[serde(default = "default_alpha")]
+    #[schema(exclusive_minimum = 0.0, exclusive_maximum = 1.0, default = 0.05)]
     pub alpha: f64,
 }
 
@@ -225,6 +236,28 @@ pub struct MeansAnswer {
     pub alpha: f64,
     pub variants: Vec<MeansArm>,
     pub comparisons: Vec<MeansComparison>,
+    /// Present when every variant gave a pre-period covariate.
+    pub cuped: Option<CupedAnswer>,
+}
+
+/// CUPED: each arm's mean adjusted by the pre-period covariate (theta pooled over all units),
+/// and Welch's test on the adjusted values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CupedAnswer {
+    pub theta: f64,
+    /// 1 - adjusted variance / variance, over all units.
+    pub variance_reduction: Option<f64>,
+    /// Adjusted mean per variant, in the request's order.
+    pub adjusted_means: Vec<f64>,
+    pub comparisons: Vec<CupedComparison>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CupedComparison {
+    pub variant: String,
+    pub welch: TTestOutcome,
 }
 
 /// What the power calculator sizes.
@@ -254,9 +287,12 @@ pub struct PowerRequest {
     /// Standard deviation of the metric (means).
     pub sd: Option<f64>,
     #[serde(default = "default_alpha")]
+    #[schema(exclusive_minimum = 0.0, exclusive_maximum = 1.0, default = 0.05)]
     pub alpha: f64,
+    #[schema(exclusive_minimum = 0.0, exclusive_maximum = 1.0)]
     pub power: Option<f64>,
     /// The control arm's size.
+    #[schema(minimum = 2)]
     pub n_per_variant: Option<i64>,
     /// Treatment arm size over control arm size; 1 when absent.
     pub ratio: Option<f64>,
@@ -288,6 +324,7 @@ pub struct PowerAnswer {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"observed": [1000, 1200], "weights": [0.5, 0.5]}))]
 pub struct SrmRequest {
+    #[schema(min_items = 2)]
     pub observed: Vec<i64>,
     /// Planned shares; equal when absent.
     pub weights: Option<Vec<f64>>,
@@ -307,6 +344,7 @@ pub enum AdjustMethod {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"p_values": [0.01, 0.04, 0.03], "method": "holm"}))]
 pub struct AdjustRequest {
+    /// Each between 0 and 1.
     pub p_values: Vec<f64>,
     pub method: AdjustMethod,
 }

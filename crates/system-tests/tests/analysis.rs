@@ -158,28 +158,31 @@ async fn an_analysis_counts_by_assignment_tests_each_metric_and_recommends() {
     let goal = &report["metrics"][0];
     assert_eq!(goal["metric"], "conversion");
     assert_eq!(goal["goal"], true);
+    // The treatment against control, and the holdout against control on its own (outside
+    // the treatments' multiplicity family).
     let [a, b, holdout] = [expected("A"), expected("B"), expected("holdout")];
-    let calculator: Value = http
-        .post(format!("{api}/api/v1/stats/proportions"))
-        .bearer_auth(READ_KEY)
-        .json(&json!({"variants": [
-            {"name": "A", "successes": a[4], "trials": a[0]},
-            {"name": "B", "successes": b[4], "trials": b[0]},
-            {"name": "holdout", "successes": holdout[4], "trials": holdout[0]}]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    for index in 0..2 {
-        let ours = &goal["comparisons"][index];
-        let theirs = &calculator["comparisons"][index];
-        assert_eq!(ours["p_value"], theirs["z_test"]["p_value"]);
+    for (ours, other) in [(&goal["comparisons"][0], b), (&goal["holdout"], holdout)] {
+        let calculator: Value = http
+            .post(format!("{api}/api/v1/stats/proportions"))
+            .bearer_auth(READ_KEY)
+            .json(&json!({"variants": [
+                {"name": "A", "successes": a[4], "trials": a[0]},
+                {"name": "other", "successes": other[4], "trials": other[0]}]}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let theirs = &calculator["comparisons"][0];
+        assert_eq!(ours["p_value"], theirs["z_test"]["p_value"], "{ours}");
         assert_eq!(ours["p_value_adjusted"], theirs["p_value_adjusted"]);
         assert_eq!(ours["ci_absolute"], theirs["ci_absolute"]);
         assert_eq!(ours["chance_to_win"], theirs["chance_to_win"]);
+        assert_eq!(ours["sequential_p_value"], theirs["sequential"]["p_value"]);
     }
+    assert_eq!(goal["comparisons"].as_array().unwrap().len(), 1);
+    assert_eq!(goal["holdout"]["variant"], "holdout");
     // The other metrics follow, adjusted together.
     let metrics: Vec<&str> = report["metrics"]
         .as_array()

@@ -407,6 +407,74 @@ async fn rule_sets_are_data_and_runs_keep_the_rules_they_applied() {
         .unwrap();
     assert_eq!(read_only.status(), 403);
 
+    // A run that fails half-way leaves nothing: rules naming a segment deleted after they
+    // were saved make the memberships' COPY fail; the run is recorded as failed, without
+    // memberships, and customers keep the segment of the last good run.
+    let before = all(&http, &format!("{api}/api/v1/customers")).await;
+    let segment: Value = http
+        .post(format!("{api}/api/v1/segments"))
+        .bearer_auth(ADMIN_KEY)
+        .json(&json!({"name": "Short-lived", "sort_order": 9}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut doomed = sets[0]["rules"].clone();
+    doomed["segments"]["otherwise_segment_id"] = segment["id"].clone();
+    let doomed: Value = http
+        .post(format!("{api}/api/v1/segmentation-rule-sets"))
+        .bearer_auth(ADMIN_KEY)
+        .json(&json!({"name": "doomed", "scheme": "classic", "rules": doomed}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let deleted = http
+        .delete(format!("{api}/api/v1/segments/{}", segment["id"]))
+        .bearer_auth(ADMIN_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    let response = start_run(&http, &api, json!({"rule_set_id": doomed["id"]})).await;
+    let job: Value = response.json().await.unwrap();
+    let failed = wait_for_job(
+        &http,
+        &format!("{api}/api/v1/jobs"),
+        READ_KEY,
+        job["id"].as_i64().unwrap(),
+    )
+    .await;
+    assert_eq!(failed["status"], "failed", "{failed}");
+    let runs = all(
+        &http,
+        &format!("{api}/api/v1/segmentation-runs?status=failed"),
+    )
+    .await;
+    assert_eq!(runs.len(), 1);
+    let failed_run = runs[0]["id"].as_i64().unwrap();
+    let memberships = all(
+        &http,
+        &format!("{api}/api/v1/segmentation-runs/{failed_run}/memberships"),
+    )
+    .await;
+    assert!(memberships.is_empty());
+    let after = all(&http, &format!("{api}/api/v1/customers")).await;
+    assert_eq!(
+        before
+            .iter()
+            .map(|c| &c["latest_segment"])
+            .collect::<Vec<_>>(),
+        after
+            .iter()
+            .map(|c| &c["latest_segment"])
+            .collect::<Vec<_>>()
+    );
+
     // The quantile scheme: scores 1..5 per metric, with the cut points kept on the run.
     let done = run_to_end(
         &http,

@@ -98,8 +98,14 @@ pub fn analyze(
         experiment_id,
         experiment.attribution_window_days,
     )?;
-    let report = report::report(&design, &cells)
-        .map_err(|problem| AnalysisError::Report(problem.detail.clone()))?;
+    let report = report::report(&design, &cells).map_err(|problem| {
+        let fields: Vec<String> = problem
+            .errors
+            .iter()
+            .map(|error| format!("{}: {}", error.field, error.message))
+            .collect();
+        AnalysisError::Report(format!("{} {}", problem.detail, fields.join("; ")))
+    })?;
     let to_json = |value: Result<Value, serde_json::Error>| {
         value.map_err(|error| AnalysisError::Report(error.to_string()))
     };

@@ -7,13 +7,13 @@ use diesel::pg::PgConnection;
 use diesel::sql_types::{BigInt, Double, Integer, Nullable, Text};
 use serde::Serialize;
 
-/// The aggregate. `$1` is the experiment, `$2` the attribution window in days. Delivered: sent
-/// and not bounced. Opens and clicks: unique per recipient, machines and scanners left out.
+/// The aggregate. `$1` is the experiment, `$2` the attribution window in days. Customers
+/// assigned in the winner phase all got the winning variant, not a random one: they are left
+/// out of the comparison. Delivered: sent and not bounced. Opens and clicks: unique per recipient, machines and scanners left out.
 /// A conversion counts when it falls within the window after the customer's assignment.
 const CELLS_SQL: &str = "\
 WITH latest_run AS (
-    SELECT id FROM segmentation_runs WHERE status = 'succeeded'
-    ORDER BY finished_at DESC NULLS LAST, id DESC LIMIT 1
+    SELECT max(id) AS id FROM segmentation_runs WHERE status = 'succeeded'
 ), engagement AS (
     SELECT e.message_id,
            bool_or(e.kind = 'bounce') AS bounced,
@@ -28,7 +28,7 @@ WITH latest_run AS (
     JOIN conversions c ON c.customer_id = a.customer_id
      AND c.occurred_at >= a.assigned_at
      AND c.occurred_at < a.assigned_at + make_interval(days => $2)
-    WHERE a.experiment_id = $1
+    WHERE a.experiment_id = $1 AND a.phase <> 'winner'
     GROUP BY a.customer_id
 ), units AS (
     SELECT a.variant_id,
@@ -48,7 +48,7 @@ WITH latest_run AS (
     LEFT JOIN outcome o ON o.customer_id = a.customer_id
     LEFT JOIN segment_memberships sm ON sm.run_id = (SELECT id FROM latest_run) AND sm.customer_id = a.customer_id
     LEFT JOIN segments s ON s.id = sm.segment_id
-    WHERE a.experiment_id = $1
+    WHERE a.experiment_id = $1 AND a.phase <> 'winner'
 )
 SELECT variant_id,
        CASE WHEN grouping(segment) = 0 THEN 'segment'

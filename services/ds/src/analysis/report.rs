@@ -57,10 +57,12 @@ pub struct ArmResult {
     pub revenue_per_assigned: Option<f64>,
 }
 
-/// One treatment against control on one metric.
+/// One treatment (or the holdout) against control on one metric.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MetricComparison {
     pub variant: String,
+    /// `None` for the holdout.
+    pub variant_id: Option<i64>,
     pub control_value: Option<f64>,
     pub value: Option<f64>,
     pub absolute_lift: Option<f64>,
@@ -76,6 +78,8 @@ pub struct MetricComparison {
     pub expected_loss: Option<f64>,
     /// Always valid under peeking (mixture SPRT).
     pub sequential_p_value: Option<f64>,
+    /// Holm-adjusted across the treatments, as `p_value_adjusted` for the goal metric.
+    pub sequential_p_value_adjusted: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
@@ -88,7 +92,10 @@ pub struct MetricResult {
     pub kind: &'static str,
     /// The test behind `p_value`.
     pub test: &'static str,
+    /// Each treatment against control; the holdout is not one of them.
     pub comparisons: Vec<MetricComparison>,
+    /// The holdout against control (what sending the control e-mail does), unadjusted.
+    pub holdout: Option<MetricComparison>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -192,14 +199,22 @@ fn arm_results(design: &Design, cells: &[&Cell]) -> Vec<ArmResult> {
         .collect()
 }
 
-/// One metric tested for every arm against the first, by the calculators.
-fn metric_result(
+/// One metric tested for every arm against the first, by the calculators; with its kind and
+/// test. No comparison with fewer than two arms.
+fn compare_arms(
     metric: GoalMetric,
-    goal: bool,
     arms: &[ArmResult],
     cells: &[&Cell],
     alpha: f64,
-) -> Result<MetricResult, Problem> {
+) -> Result<(&'static str, &'static str, Vec<MetricComparison>), Problem> {
+    let kind = if metric == GoalMetric::Revenue {
+        ("mean", "welch_t")
+    } else {
+        ("proportion", "two_proportion_z_pooled")
+    };
+    if arms.len() < 2 {
+        return Ok((kind.0, kind.1, Vec::new()));
+    }
     let successes = |arm: &ArmResult| match metric {
         GoalMetric::Open => arm.unique_opens,
         GoalMetric::Click => arm.unique_human_clicks,
@@ -215,7 +230,7 @@ fn metric_result(
                     n: Some(arm.assigned),
                     sum: Some(arm.revenue),
                     sum_squares: Some(cell.map_or(0.0, |cell| cell.revenue_sum_squares)),
-                    values: None,
+                    ..MeansVariant::default()
                 }
             })
             .collect();
@@ -225,8 +240,10 @@ fn metric_result(
             .comparisons
             .into_iter()
             .zip(&answer.variants[1..])
-            .map(|(comparison, arm)| MetricComparison {
+            .zip(&arms[1..])
+            .map(|((comparison, arm), design_arm)| MetricComparison {
                 variant: comparison.variant,
+                variant_id: design_arm.variant_id,
                 control_value,
                 value: arm.mean,
                 absolute_lift: comparison.difference,
@@ -239,16 +256,11 @@ fn metric_result(
                 chance_to_win: comparison.chance_to_win,
                 expected_loss: comparison.expected_loss,
                 sequential_p_value: comparison.sequential.p_value,
+                sequential_p_value_adjusted: None,
                 note: comparison.welch.note,
             })
             .collect();
-        return Ok(MetricResult {
-            metric,
-            goal,
-            kind: "mean",
-            test: "welch_t",
-            comparisons,
-        });
+        return Ok((kind.0, kind.1, comparisons));
     }
     let variants = arms
         .iter()
@@ -269,8 +281,10 @@ fn metric_result(
         .comparisons
         .into_iter()
         .zip(&answer.variants[1..])
-        .map(|(comparison, arm)| MetricComparison {
+        .zip(&arms[1..])
+        .map(|((comparison, arm), design_arm)| MetricComparison {
             variant: comparison.variant,
+            variant_id: design_arm.variant_id,
             control_value,
             value: arm.rate,
             absolute_lift: comparison.absolute_lift,
@@ -283,15 +297,45 @@ fn metric_result(
             chance_to_win: comparison.chance_to_win,
             expected_loss: comparison.expected_loss,
             sequential_p_value: comparison.sequential.p_value,
+            sequential_p_value_adjusted: None,
             note: comparison.z_test.note,
         })
         .collect();
+    Ok((kind.0, kind.1, comparisons))
+}
+
+/// One metric: each treatment against control (Holm-adjusted across the treatments, for the
+/// fixed-horizon and the sequential p-values), and the holdout against control on its own.
+fn metric_result(
+    metric: GoalMetric,
+    goal: bool,
+    arms: &[ArmResult],
+    cells: &[&Cell],
+    alpha: f64,
+) -> Result<MetricResult, Problem> {
+    let sending: Vec<ArmResult> = arms.iter().filter(|arm| !arm.holdout).cloned().collect();
+    let (kind, test, mut comparisons) = compare_arms(metric, &sending, cells, alpha)?;
+    let sequential: Vec<Option<f64>> = comparisons.iter().map(|c| c.sequential_p_value).collect();
+    for (comparison, adjusted) in comparisons.iter_mut().zip(holm_adjusted(&sequential)) {
+        comparison.sequential_p_value_adjusted = adjusted;
+    }
+    let holdout = match (sending.first(), arms.iter().find(|arm| arm.holdout)) {
+        (Some(control), Some(holdout)) => {
+            let pair = [control.clone(), holdout.clone()];
+            compare_arms(metric, &pair, cells, alpha)?
+                .2
+                .into_iter()
+                .next()
+        }
+        _ => None,
+    };
     Ok(MetricResult {
         metric,
         goal,
-        kind: "proportion",
-        test: "two_proportion_z_pooled",
+        kind,
+        test,
         comparisons,
+        holdout,
     })
 }
 
@@ -362,20 +406,30 @@ fn recommend(
             ),
         );
     }
-    let treatments: Vec<&MetricComparison> = goal
-        .comparisons
-        .iter()
-        .filter(|comparison| {
-            design
-                .arms
-                .iter()
-                .any(|arm| arm.key == comparison.variant && arm.variant_id.is_some())
-        })
-        .collect();
+    if goal.comparisons.is_empty() {
+        return decide(
+            Decision::Investigate,
+            None,
+            "the experiment has one variant: there is nothing to compare it with".to_owned(),
+        );
+    }
     let metric = goal.metric;
+    // Before the planned sample is in (or without a plan) only the always-valid sequential
+    // test may end the experiment: the fixed-horizon p-value, looked at early, is not valid.
+    let plan_reached = design
+        .planned_sample_size
+        .is_some_and(|planned| assigned >= planned);
+    let (basis, p_of): (&str, fn(&MetricComparison) -> Option<f64>) = if plan_reached {
+        ("adjusted p", |c| c.p_value_adjusted)
+    } else {
+        ("always-valid p", |c| c.sequential_p_value_adjusted)
+    };
+    let alpha = design.alpha;
+    let significant = |c: &&MetricComparison| p_of(c).is_some_and(|p| p < alpha);
+    let treatments: Vec<&MetricComparison> = goal.comparisons.iter().collect();
     let winner = treatments
         .iter()
-        .filter(|c| c.significant && c.absolute_lift.is_some_and(|lift| lift > 0.0))
+        .filter(|c| significant(c) && c.absolute_lift.is_some_and(|lift| lift > 0.0))
         .max_by(|a, b| {
             a.absolute_lift
                 .partial_cmp(&b.absolute_lift)
@@ -386,7 +440,7 @@ fn recommend(
             Decision::Ship,
             Some(winner.variant.clone()),
             format!(
-                "ship {}: {metric} {} against {} for {control} ({}{}, adjusted p = {:.4}, chance to beat {control} {})",
+                "ship {}: {metric} {} against {} for {control} ({}{}, {basis} = {:.4}, chance to beat {control} {})",
                 winner.variant,
                 describe(metric, winner.value),
                 describe(metric, winner.control_value),
@@ -406,44 +460,43 @@ fn recommend(
             ),
         );
     }
-    if let Some(loser) = treatments.iter().find(|c| c.significant) {
+    if let Some(loser) = treatments.iter().find(|c| significant(c)) {
         return decide(
             Decision::KeepControl,
             Some(control.clone()),
             format!(
-                "keep {control}: {} lowers {metric} to {} from {} (adjusted p = {:.4})",
+                "keep {control}: {} lowers {metric} to {} from {} ({basis} = {:.4})",
                 loser.variant,
                 describe(metric, loser.value),
                 describe(metric, loser.control_value),
-                loser.p_value_adjusted.unwrap_or_default()
+                p_of(loser).unwrap_or_default()
             ),
         );
     }
-    if let Some(planned) = design.planned_sample_size
-        && assigned < planned
-    {
-        return decide(
+    match design.planned_sample_size {
+        Some(planned) if !plan_reached => decide(
             Decision::KeepRunning,
             None,
             format!(
-                "keep running: not enough data: {:.0}% of the planned sample ({assigned} of {planned}) and no significant difference on {metric} yet",
+                "keep running: not enough data: {:.0}% of the planned sample ({assigned} of {planned}) and no significant difference on {metric} yet by the always-valid test",
                 100.0 * assigned as f64 / planned as f64
             ),
-        );
-    }
-    decide(
-        Decision::KeepControl,
-        Some(control.clone()),
-        format!(
-            "keep {control}: no treatment differs significantly from it on {metric} at alpha {}{}",
-            design.alpha,
-            if design.planned_sample_size.is_some() {
-                " with the planned sample reached"
-            } else {
-                ""
-            }
         ),
-    )
+        Some(_) => decide(
+            Decision::KeepControl,
+            Some(control.clone()),
+            format!(
+                "keep {control}: no treatment differs significantly from it on {metric} at alpha {alpha} with the planned sample in"
+            ),
+        ),
+        None => decide(
+            Decision::KeepRunning,
+            None,
+            format!(
+                "keep running: no significant difference on {metric} yet by the always-valid test (set a planned sample size to end with a fixed-horizon test)"
+            ),
+        ),
+    }
 }
 
 /// The analysis of `cells` (as the query returns them) for `design`.
@@ -556,7 +609,7 @@ mod tests {
             goal_metric: GoalMetric::Conversion,
             alpha: 0.05,
             attribution_window_days: 7,
-            planned_sample_size: None,
+            planned_sample_size: Some(10_000),
             arms: vec![arm(Some(1), "A", true), arm(Some(2), "B", false)],
         }
     }
@@ -605,5 +658,39 @@ mod tests {
                 .reason
                 .starts_with("keep A: B lowers conversion to 9.0% from 12.0%")
         );
+    }
+
+    #[test]
+    fn before_the_plan_only_the_sequential_test_decides() {
+        let mut early = design();
+        early.planned_sample_size = Some(40_000);
+        // z = 2.05 (p = 0.04) at a quarter of the plan: significant by a peek, not by the
+        // always-valid test, so the experiment keeps running.
+        let report = report(
+            &early,
+            &[cell(1, 5000, 5000, 500), cell(2, 5000, 5000, 565)],
+        )
+        .unwrap();
+        let goal = &report.metrics[0].comparisons[0];
+        assert!(goal.p_value.unwrap() < 0.05, "{goal:?}");
+        assert!(goal.sequential_p_value.unwrap() > 0.05, "{goal:?}");
+        assert_eq!(report.recommendation.decision, Decision::KeepRunning);
+        assert!(
+            report
+                .recommendation
+                .reason
+                .contains("25% of the planned sample (10000 of 40000)"),
+            "{}",
+            report.recommendation.reason
+        );
+    }
+
+    #[test]
+    fn one_variant_is_reported_not_failed() {
+        let mut single = design();
+        single.arms.truncate(1);
+        let report = report(&single, &[cell(1, 5000, 5000, 500)]).unwrap();
+        assert!(report.metrics[0].comparisons.is_empty());
+        assert_eq!(report.recommendation.decision, Decision::Investigate);
     }
 }

@@ -2,11 +2,13 @@
 //! raw values.
 
 use models::stats::{
-    MannWhitneyOutcome, MeansAnswer, MeansArm, MeansComparison, MeansRequest, TTestOutcome,
+    CupedAnswer, CupedComparison, MannWhitneyOutcome, MeansAnswer, MeansArm, MeansComparison,
+    MeansRequest, MeansVariant, TTestOutcome,
 };
-use service::Problem;
 use service::validate::{Checks, NAME_MAX};
+use service::{FieldError, Problem};
 use stats::bayes::{means_chance_to_beat_control, means_credible_interval, means_expected_loss};
+use stats::cuped::{CupedArm, cuped};
 use stats::means::{Summary, relative_lift_interval, t_test};
 use stats::ranks::mann_whitney;
 use stats::sequential::Estimate;
@@ -166,7 +168,84 @@ pub fn answer(request: &MeansRequest) -> Result<MeansAnswer, Problem> {
         alpha,
         variants,
         comparisons,
+        cuped: cuped_answer(request)?,
     })
+}
+
+/// One variant's sums for CUPED, when it gave a covariate; a 422 when it gave one badly.
+fn cuped_arm(index: usize, variant: &MeansVariant) -> Result<Option<CupedArm>, Problem> {
+    let field = |name: &str| format!("variants[{index}].{name}");
+    let fail = |name: &str, message: &str| {
+        Problem::validation(vec![FieldError::new(field(name), message)])
+    };
+    match (
+        &variant.values,
+        &variant.covariate,
+        variant.covariate_sum,
+        variant.covariate_sum_squares,
+        variant.cross_sum,
+    ) {
+        (_, None, None, None, None) => Ok(None),
+        (Some(values), Some(covariate), None, None, None) => CupedArm::of(values, covariate)
+            .map(Some)
+            .map_err(|error| super::invalid(&format!("variants[{index}]."), error)),
+        (None, None, Some(sum_x), Some(sum_x2), Some(sum_xy)) => Ok(Some(CupedArm {
+            n: variant.n.unwrap_or_default().unsigned_abs(),
+            sum_y: variant.sum.unwrap_or_default(),
+            sum_y2: variant.sum_squares.unwrap_or_default(),
+            sum_x,
+            sum_x2,
+            sum_xy,
+        })),
+        (Some(_), _, _, _, _) => Err(fail(
+            "covariate",
+            "with values, give the covariate as values too",
+        )),
+        _ => Err(fail(
+            "covariate_sum",
+            "with sums, give covariate_sum, covariate_sum_squares and cross_sum together",
+        )),
+    }
+}
+
+/// CUPED over every variant, when each gave a covariate (else none; a 422 if only some did).
+fn cuped_answer(request: &MeansRequest) -> Result<Option<CupedAnswer>, Problem> {
+    let mut arms = Vec::with_capacity(request.variants.len());
+    for (index, variant) in request.variants.iter().enumerate() {
+        arms.push(cuped_arm(index, variant)?);
+    }
+    if arms.iter().all(Option::is_none) {
+        return Ok(None);
+    }
+    let Some(arms) = arms.into_iter().collect::<Option<Vec<CupedArm>>>() else {
+        return Err(Problem::validation(vec![FieldError::new(
+            "variants",
+            "give a covariate for every variant or for none",
+        )]));
+    };
+    let result = cuped(&arms, request.alpha).map_err(|error| super::invalid("", error))?;
+    Ok(Some(CupedAnswer {
+        theta: result.theta,
+        variance_reduction: result.variance_reduction,
+        adjusted_means: result.arms.iter().map(|arm| arm.adjusted_mean).collect(),
+        comparisons: request
+            .variants
+            .iter()
+            .skip(1)
+            .zip(result.comparisons)
+            .map(|(variant, test)| CupedComparison {
+                variant: variant.name.clone(),
+                welch: TTestOutcome {
+                    statistic: Some(test.statistic),
+                    df: Some(test.df),
+                    p_value: Some(test.p_value),
+                    ci: Some(test.ci),
+                    note: None,
+                },
+            })
+            .collect(),
+        note: result.note,
+    }))
 }
 
 #[cfg(test)]
@@ -182,6 +261,7 @@ mod tests {
             sum: None,
             sum_squares: None,
             values: Some(values.to_vec()),
+            ..MeansVariant::default()
         }
     }
 
@@ -199,7 +279,7 @@ mod tests {
             n: Some(v.len() as i64),
             sum: Some(v.iter().sum()),
             sum_squares: Some(v.iter().map(|x| x * x).sum()),
-            values: None,
+            ..MeansVariant::default()
         };
         let summed = answer(&MeansRequest {
             variants: vec![sums("A", &a), sums("B", &b)],
@@ -220,6 +300,58 @@ mod tests {
         assert_eq!(mann_whitney.u, 2.0);
         assert!((mann_whitney.p_value - 0.031_746_031_746_031_744).abs() < 1e-12);
         assert!(summed.comparisons[0].mann_whitney.is_none());
+    }
+
+    #[test]
+    fn cuped_adjusts_by_the_covariate_from_values_or_sums() {
+        let with_covariate = |name: &str, y: &[f64], x: &[f64]| MeansVariant {
+            covariate: Some(x.to_vec()),
+            ..values(name, y)
+        };
+        let request = MeansRequest {
+            variants: vec![
+                with_covariate("A", &[3.1, 2.5, 4.0, 3.3, 2.9], &[3.0, 2.4, 3.8, 3.4, 2.7]),
+                with_covariate("B", &[3.9, 4.4, 3.6, 4.8, 4.1], &[3.1, 3.9, 2.9, 4.0, 3.5]),
+            ],
+            alpha: 0.05,
+        };
+        let by_values = answer(&request).unwrap().cuped.unwrap();
+        assert!(by_values.variance_reduction.unwrap() > 0.5, "{by_values:?}");
+        let summed: Vec<MeansVariant> = request
+            .variants
+            .iter()
+            .map(|variant| {
+                let y = variant.values.clone().unwrap();
+                let x = variant.covariate.clone().unwrap();
+                MeansVariant {
+                    name: variant.name.clone(),
+                    n: Some(y.len() as i64),
+                    sum: Some(y.iter().sum()),
+                    sum_squares: Some(y.iter().map(|v| v * v).sum()),
+                    covariate_sum: Some(x.iter().sum()),
+                    covariate_sum_squares: Some(x.iter().map(|v| v * v).sum()),
+                    cross_sum: Some(y.iter().zip(&x).map(|(a, b)| a * b).sum()),
+                    ..MeansVariant::default()
+                }
+            })
+            .collect();
+        let by_sums = answer(&MeansRequest {
+            variants: summed,
+            alpha: 0.05,
+        })
+        .unwrap()
+        .cuped
+        .unwrap();
+        assert!((by_values.theta - by_sums.theta).abs() < 1e-12);
+        let (p_values, p_sums) = (
+            by_values.comparisons[0].welch.p_value.unwrap(),
+            by_sums.comparisons[0].welch.p_value.unwrap(),
+        );
+        assert!((p_values - p_sums).abs() < 1e-9);
+        // A covariate for one variant only is a mistake, named.
+        let mut partial = request.clone();
+        partial.variants[1].covariate = None;
+        assert_eq!(answer(&partial).unwrap_err().errors[0].field, "variants");
     }
 
     #[test]

@@ -13,6 +13,8 @@ use super::{check_alpha, invalid};
 
 /// Largest arm size the calculator answers for.
 const MAX_N: i64 = 1_000_000_000_000;
+/// Largest ratio of treatment to control arm sizes.
+const MAX_RATIO: f64 = 1_000.0;
 
 /// What the request asks for.
 enum Solve {
@@ -33,9 +35,9 @@ fn read(request: &PowerRequest) -> Result<Solve, Problem> {
         checks.range("n_per_variant", n, 2, MAX_N);
     }
     if let Some(ratio) = request.ratio
-        && !(ratio.is_finite() && ratio > 0.0)
+        && !(ratio > 0.0 && ratio <= MAX_RATIO)
     {
-        checks.fail("ratio", "must be a positive number");
+        checks.fail("ratio", format!("must be above 0 and at most {MAX_RATIO}"));
     }
     match request.kind {
         PowerKind::Proportions => match request.baseline {
@@ -143,9 +145,16 @@ pub fn answer(request: &PowerRequest) -> Result<PowerAnswer, Problem> {
             (Some(n), Some(power), Some(mde), None)
         }
     };
-    // A computed size is rounded up; a given one is whole already.
-    let n_per_variant = n.map(|n| n.ceil() as i64);
-    let n_treatment = n_per_variant.map(|n| (n as f64 * ratio).ceil() as i64);
+    // A computed size is rounded up (to one unit at least); a given one is whole already.
+    let too_large = |n: f64| !(n.is_finite() && n <= MAX_N as f64);
+    if n.is_some_and(|n| too_large(n) || too_large(n * ratio)) {
+        return Err(Problem::validation(vec![FieldError::new(
+            "mde",
+            format!("needs more than {MAX_N} units per arm: the effect is too small to detect"),
+        )]));
+    }
+    let n_per_variant = n.map(|n| (n.ceil() as i64).max(1));
+    let n_treatment = n_per_variant.map(|n| ((n as f64 * ratio).ceil() as i64).max(1));
     Ok(PowerAnswer {
         kind: request.kind,
         alpha,
@@ -234,5 +243,18 @@ mod tests {
             answer(&request).unwrap_err().errors[0].field,
             "n_per_variant"
         );
+    }
+
+    #[test]
+    fn sizes_beyond_reach_are_refused_not_overflowed() {
+        let mut request = proportions(0.10);
+        request.mde = Some(1e-12);
+        request.power = Some(0.8);
+        assert_eq!(answer(&request).unwrap_err().errors[0].field, "mde");
+        let mut request = proportions(0.10);
+        request.mde = Some(0.02);
+        request.n_per_variant = Some(1000);
+        request.ratio = Some(1e30);
+        assert_eq!(answer(&request).unwrap_err().errors[0].field, "ratio");
     }
 }

@@ -14,6 +14,14 @@ use stats::proportions::{
 use stats::sequential::Estimate;
 
 use super::sequential::sequential;
+
+/// Most trials an arm may have: beyond, counts are not a business's customers.
+pub const MAX_TRIALS: i64 = 1_000_000_000;
+/// Fisher's exact test sums one term per possible table: computed up to this many trials in
+/// all (beyond, the chi-square and z-tests agree with it to many digits).
+const FISHER_MAX_TRIALS: u64 = 10_000_000;
+/// The exact chance to win sums one term per treatment success: computed up to this many.
+const BAYES_MAX_SUCCESSES: u64 = 10_000_000;
 use super::{
     MAX_VARIANTS, check_alpha, chi_square_outcome, holm_adjusted, invalid, test_outcome,
     undefined_chi_square,
@@ -42,6 +50,11 @@ fn read(request: &ProportionsRequest) -> Result<(Vec<Counts>, Prior), Problem> {
         }
         if variant.trials < 0 {
             checks.fail(format!("variants[{index}].trials"), "must be at least 0");
+        } else if variant.trials > MAX_TRIALS {
+            checks.fail(
+                format!("variants[{index}].trials"),
+                format!("must be at most {MAX_TRIALS}"),
+            );
         } else if variant.successes > variant.trials {
             checks.fail(
                 format!("variants[{index}].successes"),
@@ -55,11 +68,12 @@ fn read(request: &ProportionsRequest) -> Result<(Vec<Counts>, Prior), Problem> {
         checks.fail("weights", "must have one weight per variant");
     }
     if let Some(prior) = request.prior {
-        if !(prior.alpha.is_finite() && prior.alpha > 0.0) {
-            checks.fail("prior.alpha", "must be a positive number");
+        // The exact chance to win needs a whole alpha (see stats::bayes).
+        if !(prior.alpha >= 1.0 && prior.alpha <= 1_000_000.0 && prior.alpha.fract() == 0.0) {
+            checks.fail("prior.alpha", "must be a whole number from 1 to 1000000");
         }
-        if !(prior.beta.is_finite() && prior.beta > 0.0) {
-            checks.fail("prior.beta", "must be a positive number");
+        if !(prior.beta > 0.0 && prior.beta <= 1_000_000.0) {
+            checks.fail("prior.beta", "must be above 0 and at most 1000000");
         }
     }
     checks.finish()?;
@@ -160,6 +174,13 @@ fn compare(
         }
         _ => None,
     };
+    let bayes_within_reach =
+        control.successes.max(treatment.successes) + prior.alpha as u64 <= BAYES_MAX_SUCCESSES;
+    if !bayes_within_reach {
+        notes.push(format!(
+            "the exact chance to win is computed up to {BAYES_MAX_SUCCESSES} successes per arm"
+        ));
+    }
     let pair = [control, treatment];
     let chi = |yates: bool| match chi_square(&pair, yates) {
         Ok(result) => chi_square_outcome(result),
@@ -173,6 +194,13 @@ fn compare(
         PValue {
             p_value: None,
             note: Some("an arm has no trials".to_owned()),
+        }
+    } else if control.trials + treatment.trials > FISHER_MAX_TRIALS {
+        PValue {
+            p_value: None,
+            note: Some(format!(
+                "computed up to {FISHER_MAX_TRIALS} trials in all; at this size the chi-square test agrees with it"
+            )),
         }
     } else {
         PValue {
@@ -193,8 +221,12 @@ fn compare(
         chi_square_yates: chi(true),
         g_test: g,
         fisher,
-        chance_to_win: chance_to_beat_control(control, treatment, prior).ok(),
-        expected_loss: expected_loss(control, treatment, prior).ok(),
+        chance_to_win: bayes_within_reach
+            .then(|| chance_to_beat_control(control, treatment, prior).ok())
+            .flatten(),
+        expected_loss: bayes_within_reach
+            .then(|| expected_loss(control, treatment, prior).ok())
+            .flatten(),
         sequential: sequential(
             Estimate::of_proportions(control, treatment),
             control.trials as f64,
@@ -284,5 +316,30 @@ mod tests {
         let mut bad_weights = request(&[(5, 10), (6, 10)]);
         bad_weights.weights = Some(vec![1.0]);
         assert_eq!(fields(bad_weights), ["weights"]);
+    }
+
+    #[test]
+    fn huge_counts_are_refused_or_answered_without_the_exact_sums() {
+        let problem = answer(&request(&[(5, 10), (6, MAX_TRIALS + 1)])).unwrap_err();
+        assert_eq!(problem.errors[0].field, "variants[1].trials");
+        let large = answer(&request(&[
+            (50_000_000, 500_000_000),
+            (50_010_000, 500_000_000),
+        ]))
+        .unwrap();
+        let comparison = &large.comparisons[0];
+        assert_eq!(comparison.fisher.p_value, None);
+        assert_eq!(comparison.chance_to_win, None);
+        assert!(comparison.z_test.p_value.is_some());
+        assert!(!comparison.notes.is_empty());
+        let mut fractional = request(&[(5, 10), (6, 10)]);
+        fractional.prior = Some(models::stats::BetaPrior {
+            alpha: 1.5,
+            beta: 1.0,
+        });
+        assert_eq!(
+            answer(&fractional).unwrap_err().errors[0].field,
+            "prior.alpha"
+        );
     }
 }

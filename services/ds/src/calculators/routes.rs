@@ -24,7 +24,11 @@ pub async fn proportions(
     _caller: InternalCaller,
     JsonBody(request): JsonBody<ProportionsRequest>,
 ) -> Result<web::Json<ProportionsAnswer>, Problem> {
-    super::proportions::answer(&request).map(web::Json)
+    // Fisher's test and the exact chance to win take a while on large counts.
+    web::block(move || super::proportions::answer(&request))
+        .await
+        .map_err(|error| Problem::internal(&error))?
+        .map(web::Json)
 }
 
 /// Tests of a metric's mean in two or more arms, the first the control.

@@ -23,7 +23,7 @@ SELECT c.id AS customer_id,
        coalesce(a.minutes, 0) AS minutes,
        coalesce(a.likes, 0) AS likes,
        coalesce(a.dislikes, 0) AS dislikes,
-       (current_date - (a.last_session AT TIME ZONE 'UTC')::date) AS recency_days,
+       ((now() AT TIME ZONE 'UTC')::date - (a.last_session AT TIME ZONE 'UTC')::date) AS recency_days,
        coalesce(cp.monthly_price_cents, 0) AS price_cents
 FROM customers c
 LEFT JOIN activity a ON a.customer_id = c.id

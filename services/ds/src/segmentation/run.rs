@@ -14,7 +14,7 @@ use models::db::DatabaseUrl;
 use models::enums::SegmentationScheme;
 use models::schema::segment_memberships;
 use models::segmentation::SegmentationRunRequest;
-use models::segmentation_rules::{Metric, Rules};
+use models::segmentation_rules::{ClassicRules, Metric, Rules};
 use serde_json::{Value, json};
 use service::worker::Progress;
 
@@ -100,8 +100,8 @@ struct Id {
 
 #[derive(Debug, diesel::QueryableByName)]
 struct Cuts {
-    #[diesel(sql_type = diesel::sql_types::Array<Nullable<Double>>)]
-    cuts: Vec<Option<f64>>,
+    #[diesel(sql_type = Nullable<diesel::sql_types::Array<Nullable<Double>>>)]
+    cuts: Option<Vec<Option<f64>>>,
 }
 
 /// What a finished run reports as its job's counts.
@@ -157,26 +157,81 @@ pub fn run(
         message: error.message,
     })?;
     let sql = metrics_sql(request.window_days);
-    let (classic, recorded_rules) = match rules {
-        Rules::Classic(classic) => (classic, rule_set.rules.clone()),
-        Rules::Quantile(quantile) => {
-            let cuts = quintiles(&mut reader, &sql, &quantile.metrics)?;
-            let classic = quintile_rules(&quantile, &cuts);
-            let cut_points: serde_json::Map<String, Value> = cuts
-                .iter()
-                .map(|(metric, cut)| (metric.as_str().to_owned(), json!(cut)))
-                .collect();
-            // The run keeps the cut points it measured, so its scores can be traced.
-            let recorded = json!({"quantile": rule_set.rules, "quintiles": cut_points,
-                                  "applied": serde_json::to_value(&classic).unwrap_or_default()});
-            (classic, recorded)
-        }
-    };
-    let total: i64 = diesel::sql_query("SELECT count(*) AS id FROM customers")
-        .get_result::<Id>(&mut reader)?
-        .id;
-    progress.start(u64::try_from(total).unwrap_or_default());
+    // One snapshot for the cut points, the count and the scores: what the run measured is
+    // what it scored.
+    reader
+        .build_transaction()
+        .repeatable_read()
+        .read_only()
+        .run(|reader| {
+            let (classic, recorded_rules) = match &rules {
+                Rules::Classic(classic) => (classic.clone(), rule_set.rules.clone()),
+                Rules::Quantile(quantile) => {
+                    let cuts = quintiles(reader, &sql, &quantile.metrics)?;
+                    let classic = quintile_rules(quantile, &cuts);
+                    let cut_points: serde_json::Map<String, Value> = cuts
+                        .iter()
+                        .map(|(metric, cut)| (metric.as_str().to_owned(), json!(cut)))
+                        .collect();
+                    // The run keeps the cut points it measured, so its scores can be traced.
+                    let recorded = json!({"quantile": rule_set.rules, "quintiles": cut_points,
+                                          "applied": serde_json::to_value(&classic).unwrap_or_default()});
+                    (classic, recorded)
+                }
+            };
+            let total: i64 = diesel::sql_query("SELECT count(*) AS id FROM customers")
+                .get_result::<Id>(reader)?
+                .id;
+            progress.start(u64::try_from(total).unwrap_or_default());
+            write_run(
+                &mut writer,
+                reader,
+                RunParts {
+                    rule_set_id,
+                    job_id,
+                    scheme,
+                    window_days: request.window_days,
+                    recorded_rules: &recorded_rules,
+                    classic: &classic,
+                    sql: &sql,
+                    progress,
+                    started,
+                },
+            )
+        })
+}
 
+/// What `write_run` records and applies.
+struct RunParts<'a> {
+    rule_set_id: i64,
+    job_id: Option<i64>,
+    scheme: SegmentationScheme,
+    window_days: Option<i32>,
+    recorded_rules: &'a Value,
+    classic: &'a ClassicRules,
+    sql: &'a str,
+    progress: &'a Progress,
+    started: Instant,
+}
+
+/// Inserts the run, streams every customer's scored membership into one COPY and marks the
+/// run succeeded, all in one transaction of `writer`; `reader` holds the snapshot.
+fn write_run(
+    writer: &mut PgConnection,
+    reader: &mut PgConnection,
+    parts: RunParts<'_>,
+) -> Result<RunSummary, RunError> {
+    let RunParts {
+        rule_set_id,
+        job_id,
+        scheme,
+        window_days,
+        recorded_rules,
+        classic,
+        sql,
+        progress,
+        started,
+    } = parts;
     writer.transaction(|writer| {
         let run_id = diesel::sql_query(
             "INSERT INTO segmentation_runs (rule_set_id, job_id, scheme, rules, window_days, status) \
@@ -185,14 +240,14 @@ pub fn run(
         .bind::<BigInt, _>(rule_set_id)
         .bind::<Nullable<BigInt>, _>(job_id)
         .bind::<Text, _>(scheme.as_str())
-        .bind::<Jsonb, _>(&recorded_rules)
-        .bind::<Nullable<Integer>, _>(request.window_days)
+        .bind::<Jsonb, _>(recorded_rules)
+        .bind::<Nullable<Integer>, _>(window_days)
         .get_result::<Id>(writer)?
         .id;
         // diesel calls the COPY's writer as a `Fn`: the state it keeps lives in cells.
         let per_segment: RefCell<Vec<(i64, i64)>> = RefCell::new(Vec::new());
         let scored = Cell::new(0_i64);
-        reader.transaction(|reader| {
+        {
             // A cursor plans for its first rows unless told every row will be read.
             diesel::sql_query("SET LOCAL cursor_tuple_fraction = 1.0").execute(reader)?;
             diesel::sql_query(format!("DECLARE segmentation_metrics NO SCROLL CURSOR FOR {sql}"))
@@ -221,7 +276,7 @@ pub fn run(
                             let mut buffer = Vec::with_capacity(rows.len() * 200);
                             let mut tally = per_segment.borrow_mut();
                             for row in &rows {
-                                let result = score(&classic, &row.metrics());
+                                let result = score(classic, &row.metrics());
                                 membership_line(&mut line, run_id, row.customer_id, &result);
                                 buffer.extend_from_slice(line.as_bytes());
                                 match tally.iter_mut().find(|(id, _)| *id == result.segment_id) {
@@ -240,10 +295,9 @@ pub fn run(
                 .with_format(CopyFormat::Text)
                 .execute(writer)?;
             diesel::sql_query("CLOSE segmentation_metrics").execute(reader)?;
-            Ok::<(), diesel::result::Error>(())
-        })?;
+        }
         diesel::sql_query(
-            "UPDATE segmentation_runs SET status = 'succeeded', customers_scored = $2, finished_at = now() \
+            "UPDATE segmentation_runs SET status = 'succeeded', customers_scored = $2, finished_at = clock_timestamp() \
              WHERE id = $1",
         )
         .bind::<BigInt, _>(run_id)
@@ -270,41 +324,55 @@ pub fn record_failure(
     let mut connection = models::db::connect_sync(url)?;
     diesel::sql_query(
         "INSERT INTO segmentation_runs (rule_set_id, job_id, scheme, rules, window_days, status, finished_at) \
-         SELECT r.id, $2, r.scheme, jsonb_build_object('error', $4::text), $3, 'failed', now() \
-         FROM segmentation_rule_sets r WHERE r.id = $1",
+         VALUES ((SELECT id FROM segmentation_rule_sets WHERE id = $1), $2, $5, \
+                 jsonb_build_object('error', $4::text), $3, 'failed', clock_timestamp())",
     )
     .bind::<BigInt, _>(request.rule_set_id.unwrap_or_default())
     .bind::<Nullable<BigInt>, _>(job_id)
     .bind::<Nullable<Integer>, _>(request.window_days)
     .bind::<Text, _>(error.to_string())
+    .bind::<Text, _>(request.scheme.unwrap_or(SegmentationScheme::Classic).as_str())
     .execute(&mut connection)?;
     Ok(())
 }
 
-/// The quintile cut points of `metrics` over all customers (recency over those with sessions).
+/// The quintile cut points of `metrics` over all customers (recency over those with
+/// sessions), in one pass; a metric without values (no session in the window) cuts at 0.
 fn quintiles(
     connection: &mut PgConnection,
     metrics_sql: &str,
     metrics: &[Metric],
 ) -> Result<Vec<(Metric, Quintiles)>, RunError> {
-    let mut cuts = Vec::with_capacity(metrics.len());
-    for &metric in metrics {
-        let column = match metric {
-            Metric::Monetary => "price_cents / 100.0",
-            other => other.as_str(),
-        };
-        let row: Cuts = diesel::sql_query(format!(
-            "WITH metrics AS ({metrics_sql}) SELECT percentile_cont(ARRAY[0.2, 0.4, 0.6, 0.8]) \
-             WITHIN GROUP (ORDER BY ({column})::float8) AS cuts FROM metrics"
-        ))
-        .get_result(connection)?;
-        let mut quintile = [0.0; 4];
-        for (slot, value) in quintile.iter_mut().zip(row.cuts) {
-            *slot = value.unwrap_or(0.0);
-        }
-        cuts.push((metric, quintile));
-    }
-    Ok(cuts)
+    let percentiles: Vec<String> = metrics
+        .iter()
+        .map(|metric| {
+            let column = match metric {
+                Metric::Monetary => "price_cents / 100.0",
+                other => other.as_str(),
+            };
+            format!(
+                "coalesce(percentile_cont(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP (ORDER BY ({column})::float8), \
+                 ARRAY[NULL, NULL, NULL, NULL]::float8[])"
+            )
+        })
+        .collect();
+    let row: Cuts = diesel::sql_query(format!(
+        "WITH metrics AS ({metrics_sql}) SELECT {} AS cuts FROM metrics",
+        percentiles.join(" || ")
+    ))
+    .get_result(connection)?;
+    let cuts = row.cuts.unwrap_or_default();
+    Ok(metrics
+        .iter()
+        .enumerate()
+        .map(|(index, &metric)| {
+            let mut quintile = [0.0; 4];
+            for (slot, value) in quintile.iter_mut().zip(cuts.iter().skip(index * 4)) {
+                *slot = value.unwrap_or(0.0);
+            }
+            (metric, quintile)
+        })
+        .collect())
 }
 
 /// One membership as a line of COPY text: run, customer, segment, metrics, scores, total.

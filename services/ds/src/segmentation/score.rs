@@ -100,8 +100,8 @@ pub fn score(rules: &ClassicRules, customer: &CustomerMetrics) -> Scored {
 pub type Quintiles = [f64; 4];
 
 /// The classic form of a quantile scheme for the cut points measured at run time: a value up
-/// to the first cut scores 1, up to the second 2, and so on to 5; recency is reversed (fewer
-/// days is better) and scores 1 without sessions.
+/// to the first cut scores 1, up to the second 2, and so on to 5; where less is better
+/// (recency, dislikes) the scores run the other way; recency scores 1 without sessions.
 pub fn quintile_rules(rules: &QuantileRules, cuts: &[(Metric, Quintiles)]) -> ClassicRules {
     let metrics = rules
         .metrics
@@ -111,7 +111,7 @@ pub fn quintile_rules(rules: &QuantileRules, cuts: &[(Metric, Quintiles)]) -> Cl
                 .iter()
                 .find(|(measured, _)| *measured == metric)
                 .map_or([0.0; 4], |(_, cut)| *cut);
-            let reversed = metric == Metric::RecencyDays;
+            let reversed = matches!(metric, Metric::RecencyDays | Metric::Dislikes);
             let bands = cut
                 .iter()
                 .enumerate()
