@@ -231,13 +231,23 @@ diesel::table! {
 }
 
 diesel::table! {
-    segment_memberships (run_id, customer_id) {
+    segment_memberships (customer_id, run_id) {
         run_id -> Int8,
         customer_id -> Int8,
         segment_id -> Int8,
-        metrics -> Jsonb,
-        scores -> Jsonb,
         total_score -> Float8,
+        frequency -> Nullable<Int8>,
+        minutes -> Nullable<Int8>,
+        monetary -> Nullable<Float8>,
+        likes -> Nullable<Int8>,
+        dislikes -> Nullable<Int8>,
+        recency_days -> Nullable<Int4>,
+        frequency_score -> Nullable<Float8>,
+        minutes_score -> Nullable<Float8>,
+        monetary_score -> Nullable<Float8>,
+        likes_score -> Nullable<Float8>,
+        dislikes_score -> Nullable<Float8>,
+        recency_days_score -> Nullable<Float8>,
     }
 }
 

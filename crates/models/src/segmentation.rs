@@ -131,19 +131,12 @@ pub struct SegmentationRunInsertForm {
     pub window_days: Option<i32>,
 }
 
+/// A customer's segment in one run, with each metric's value and score (as the API shows it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[cfg_attr(
-    feature = "db",
-    derive(
-        diesel::prelude::Queryable,
-        diesel::prelude::Selectable,
-        diesel::prelude::Insertable
-    )
-)]
-#[cfg_attr(feature = "db", diesel(table_name = crate::schema::segment_memberships, check_for_backend(diesel::pg::Pg)))]
 #[schema(example = json!({"run_id": 4, "customer_id": 1042, "segment_id": 2,
-    "metrics": {"minutes_30d": 310, "sessions_30d": 9}, "scores": {"minutes_30d": 3, "sessions_30d": 2},
-    "total_score": 5.0}))]
+    "metrics": {"frequency": 9, "minutes": 310, "monetary": 7.0, "likes": 1, "dislikes": 0},
+    "scores": {"frequency": 8.0, "minutes": 3.0, "monetary": 3.0, "likes": 3.0, "dislikes": 10.0},
+    "total_score": 27.0}))]
 pub struct SegmentMembership {
     pub run_id: i64,
     pub customer_id: i64,
@@ -155,6 +148,71 @@ pub struct SegmentMembership {
     #[schema(value_type = Object)]
     pub scores: serde_json::Value,
     pub total_score: f64,
+}
+
+/// A membership as stored: a typed column per metric and per score (NULL where the run's
+/// scheme does not use the metric), in the run's own partition.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "db",
+    derive(diesel::prelude::Queryable, diesel::prelude::Selectable)
+)]
+#[cfg_attr(feature = "db", diesel(table_name = crate::schema::segment_memberships, check_for_backend(diesel::pg::Pg)))]
+pub struct SegmentMembershipRow {
+    pub run_id: i64,
+    pub customer_id: i64,
+    pub segment_id: i64,
+    pub total_score: f64,
+    pub frequency: Option<i64>,
+    pub minutes: Option<i64>,
+    pub monetary: Option<f64>,
+    pub likes: Option<i64>,
+    pub dislikes: Option<i64>,
+    pub recency_days: Option<i32>,
+    pub frequency_score: Option<f64>,
+    pub minutes_score: Option<f64>,
+    pub monetary_score: Option<f64>,
+    pub likes_score: Option<f64>,
+    pub dislikes_score: Option<f64>,
+    pub recency_days_score: Option<f64>,
+}
+
+impl From<SegmentMembershipRow> for SegmentMembership {
+    fn from(row: SegmentMembershipRow) -> SegmentMembership {
+        use serde_json::{Map, Value, json};
+        fn object(pairs: [(&str, Option<Value>); 6]) -> Value {
+            Value::Object(
+                pairs
+                    .into_iter()
+                    .filter_map(|(name, value)| value.map(|value| (name.to_owned(), value)))
+                    .collect::<Map<String, Value>>(),
+            )
+        }
+        let metrics = object([
+            ("frequency", row.frequency.map(|v| json!(v))),
+            ("minutes", row.minutes.map(|v| json!(v))),
+            ("monetary", row.monetary.map(|v| json!(v))),
+            ("likes", row.likes.map(|v| json!(v))),
+            ("dislikes", row.dislikes.map(|v| json!(v))),
+            ("recency_days", row.recency_days.map(|v| json!(v))),
+        ]);
+        let scores = object([
+            ("frequency", row.frequency_score.map(|v| json!(v))),
+            ("minutes", row.minutes_score.map(|v| json!(v))),
+            ("monetary", row.monetary_score.map(|v| json!(v))),
+            ("likes", row.likes_score.map(|v| json!(v))),
+            ("dislikes", row.dislikes_score.map(|v| json!(v))),
+            ("recency_days", row.recency_days_score.map(|v| json!(v))),
+        ]);
+        SegmentMembership {
+            run_id: row.run_id,
+            customer_id: row.customer_id,
+            segment_id: row.segment_id,
+            metrics,
+            scores,
+            total_score: row.total_score,
+        }
+    }
 }
 
 /// A segmentation run to start: a rule set by id, or the standard rule set of a scheme

@@ -185,6 +185,9 @@ fn every_foreign_key_has_an_index() {
          FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
          WHERE c.contype = 'f' AND NOT EXISTS (
              SELECT 1 FROM pg_index i WHERE i.indrelid = c.conrelid AND i.indkey[0] = c.conkey[1])
+         -- A partition key needs no index: its rows are whole partitions.
+         AND NOT EXISTS (
+             SELECT 1 FROM pg_partitioned_table p WHERE p.partrelid = c.conrelid AND p.partattrs[0] = c.conkey[1])
          ORDER BY 1",
     )
     .load(&mut connection)

@@ -198,6 +198,9 @@ async fn a_customer_shows_their_current_plan_and_latest_segment_and_lists_filter
             "INSERT INTO subscriptions (customer_id, plan_id, status, started_at, ended_at) VALUES \
              ({ada}, 1, 'switched', '2025-01-01', '2025-06-01'), ({ada}, 4, 'active', '2025-06-01', NULL);
              INSERT INTO segmentation_runs (id, scheme, rules, status) VALUES (1, 'classic', '{{}}', 'succeeded'), (2, 'classic', '{{}}', 'succeeded'), (3, 'classic', '{{}}', 'failed');
+             CREATE TABLE segment_memberships_run_1 PARTITION OF segment_memberships FOR VALUES IN (1);
+             CREATE TABLE segment_memberships_run_2 PARTITION OF segment_memberships FOR VALUES IN (2);
+             CREATE TABLE segment_memberships_run_3 PARTITION OF segment_memberships FOR VALUES IN (3);
              INSERT INTO segment_memberships (run_id, customer_id, segment_id, total_score) VALUES
              (1, {ada}, 1, 1.0), (2, {ada}, 4, 9.0), (1, {bob}, 4, 8.0), (2, {bob}, 2, 4.0), (3, {ada}, 3, 0.0);"
         ),

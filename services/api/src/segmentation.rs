@@ -10,7 +10,7 @@ use models::jobs::Job;
 use models::page::{Page, PageQuery};
 use models::schema::{customers, segment_memberships, segmentation_runs};
 use models::segmentation::{
-    SegmentMembership, SegmentShare, SegmentationRun, SegmentationRunRequest,
+    SegmentMembership, SegmentMembershipRow, SegmentShare, SegmentationRun, SegmentationRunRequest,
 };
 use serde::Deserialize;
 use service::Problem;
@@ -192,15 +192,16 @@ pub async fn list_run_memberships(
     )
     .await?
     .ok_or_else(|| Problem::not_found(format!("no segmentation run {run_id}")))?;
-    Ok(web::Json(load_page!(
+    let page = load_page!(
         &mut connection,
         filtered,
         segment_memberships::customer_id,
-        SegmentMembership,
+        SegmentMembershipRow,
         customer_id,
         window,
         page_query.total
-    )))
+    );
+    Ok(web::Json(page.map(SegmentMembership::from)))
 }
 
 /// A customer's segments across runs, oldest run first.
@@ -235,15 +236,16 @@ pub async fn list_customer_segments(
     )
     .await?
     .ok_or_else(|| Problem::not_found(format!("no customer {customer_id}")))?;
-    Ok(web::Json(load_page!(
+    let page = load_page!(
         &mut connection,
         filtered,
         segment_memberships::run_id,
-        SegmentMembership,
+        SegmentMembershipRow,
         run_id,
         window,
         page_query.total
-    )))
+    );
+    Ok(web::Json(page.map(SegmentMembership::from)))
 }
 
 async fn exists<Q>(connection: &mut AsyncPgConnection, query: Q) -> Result<Option<i64>, Problem>

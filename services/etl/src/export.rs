@@ -6,6 +6,7 @@ use diesel::RunQueryDsl as _;
 use diesel::pg::{CopyFormat, CopyTarget, PgConnection};
 use models::db::{DatabaseUrl, DbError, connect_sync};
 use models::schema;
+use models::views::segment_memberships_loading;
 
 /// The tables `etl export` knows, in the order `--help` lists them.
 pub const EXPORTABLE: [&str; 19] = [
@@ -46,12 +47,21 @@ diesel::table! {
 }
 
 const LATEST_MEMBERSHIPS: &str = "CREATE TEMPORARY TABLE latest_segment_memberships AS \
-    SELECT m.customer_id, m.segment_id, s.name AS segment, m.total_score, m.metrics, m.scores, \
+    SELECT m.customer_id, m.segment_id, s.name AS segment, m.total_score, \
+           jsonb_strip_nulls(jsonb_build_object('frequency', m.frequency, 'minutes', m.minutes, \
+               'monetary', m.monetary, 'likes', m.likes, 'dislikes', m.dislikes, \
+               'recency_days', m.recency_days)) AS metrics, \
+           jsonb_strip_nulls(jsonb_build_object('frequency', m.frequency_score, 'minutes', m.minutes_score, \
+               'monetary', m.monetary_score, 'likes', m.likes_score, 'dislikes', m.dislikes_score, \
+               'recency_days', m.recency_days_score)) AS scores, \
            r.id AS run_id, r.finished_at AS run_finished_at \
     FROM segment_memberships m JOIN segments s ON s.id = m.segment_id JOIN segmentation_runs r ON r.id = m.run_id \
-    WHERE r.id = (SELECT id FROM segmentation_runs WHERE status = 'succeeded' \
-                  ORDER BY finished_at DESC NULLS LAST, id DESC LIMIT 1) \
+    WHERE r.id = (SELECT max(id) FROM segmentation_runs WHERE status = 'succeeded') \
     ORDER BY m.customer_id";
+
+/// Every membership of every run, in a temporary table of the loading table's shape.
+const ALL_MEMBERSHIPS: &str = "CREATE TEMPORARY TABLE segment_memberships_loading AS \
+    SELECT * FROM segment_memberships ORDER BY run_id, customer_id";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
@@ -89,7 +99,10 @@ pub fn export(url: &DatabaseUrl, table: &str, out: &mut dyn Write) -> Result<u64
         "message_events" => copy_out(&mut connection, schema::message_events::table, out),
         "suppressions" => copy_out(&mut connection, schema::suppressions::table, out),
         "segments" => copy_out(&mut connection, schema::segments::table, out),
-        "segment_memberships" => copy_out(&mut connection, schema::segment_memberships::table, out),
+        "segment_memberships" => {
+            diesel::sql_query(ALL_MEMBERSHIPS).execute(&mut connection)?;
+            copy_out(&mut connection, segment_memberships_loading::table, out)
+        }
         "latest_segment_memberships" => {
             diesel::sql_query(LATEST_MEMBERSHIPS).execute(&mut connection)?;
             copy_out(&mut connection, latest_segment_memberships::table, out)

@@ -384,6 +384,9 @@ fn the_latest_segment_memberships_export_with_their_segment_names() {
         "INSERT INTO segmentation_runs (id, scheme, rules, status, finished_at) VALUES
              (1, 'classic', '{}', 'succeeded', '2026-01-01'), (2, 'classic', '{}', 'succeeded', '2026-02-01'),
              (3, 'classic', '{}', 'failed', '2026-03-01');
+         CREATE TABLE segment_memberships_run_1 PARTITION OF segment_memberships FOR VALUES IN (1);
+         CREATE TABLE segment_memberships_run_2 PARTITION OF segment_memberships FOR VALUES IN (2);
+         CREATE TABLE segment_memberships_run_3 PARTITION OF segment_memberships FOR VALUES IN (3);
          INSERT INTO segment_memberships (run_id, customer_id, segment_id, total_score) VALUES
              (1, 1, 1, 10), (2, 2, 4, 33), (2, 1, 2, 18), (3, 1, 3, 29)",
     )

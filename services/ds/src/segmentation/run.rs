@@ -7,18 +7,20 @@ use std::cell::{Cell, RefCell};
 use std::fmt::Write as _;
 use std::time::Instant;
 
+use diesel::connection::SimpleConnection as _;
 use diesel::pg::{CopyFormat, PgConnection};
 use diesel::sql_types::{BigInt, Double, Integer, Jsonb, Nullable, Text};
 use diesel::{Connection as _, ExecuteCopyFromDsl as _, OptionalExtension as _, RunQueryDsl as _};
 use models::db::DatabaseUrl;
 use models::enums::SegmentationScheme;
-use models::schema::segment_memberships;
 use models::segmentation::SegmentationRunRequest;
 use models::segmentation_rules::{ClassicRules, Metric, Rules};
 use serde_json::{Value, json};
 use service::worker::Progress;
 
-use super::score::{CustomerMetrics, Quintiles, quintile_rules, score};
+use models::views::segment_memberships_loading;
+
+use super::score::{CustomerMetrics, Quintiles, Scored, quintile_rules, score};
 
 /// Customers fetched from the cursor at a time: memory stays flat in the number of customers.
 const BATCH: i64 = 10_000;
@@ -247,22 +249,22 @@ fn write_run(
         // diesel calls the COPY's writer as a `Fn`: the state it keeps lives in cells.
         let per_segment: RefCell<Vec<(i64, i64)>> = RefCell::new(Vec::new());
         let scored = Cell::new(0_i64);
+        // The run's memberships load into a table of their own, without indexes or foreign
+        // keys; it becomes the run's partition below.
+        writer.batch_execute(&format!(
+            "DROP TABLE IF EXISTS {partition}; \
+             CREATE TABLE segment_memberships_loading (LIKE segment_memberships)",
+            partition = partition_name(run_id)
+        ))?;
         {
             // A cursor plans for its first rows unless told every row will be read.
             diesel::sql_query("SET LOCAL cursor_tuple_fraction = 1.0").execute(reader)?;
             diesel::sql_query(format!("DECLARE segmentation_metrics NO SCROLL CURSOR FOR {sql}"))
                 .execute(reader)?;
             let cursor = RefCell::new(&mut *reader);
-            diesel::copy_from(segment_memberships::table)
+            diesel::copy_from(segment_memberships_loading::table)
                 .from_raw_data(
-                    (
-                        segment_memberships::run_id,
-                        segment_memberships::customer_id,
-                        segment_memberships::segment_id,
-                        segment_memberships::metrics,
-                        segment_memberships::scores,
-                        segment_memberships::total_score,
-                    ),
+                    segment_memberships_loading::table,
                     |copy| -> Result<(), diesel::result::Error> {
                         let mut line = String::with_capacity(256);
                         loop {
@@ -276,8 +278,9 @@ fn write_run(
                             let mut buffer = Vec::with_capacity(rows.len() * 200);
                             let mut tally = per_segment.borrow_mut();
                             for row in &rows {
-                                let result = score(classic, &row.metrics());
-                                membership_line(&mut line, run_id, row.customer_id, &result);
+                                let metrics = row.metrics();
+                                let result = score(classic, &metrics);
+                                membership_line(&mut line, run_id, row.customer_id, &metrics, &result);
                                 buffer.extend_from_slice(line.as_bytes());
                                 match tally.iter_mut().find(|(id, _)| *id == result.segment_id) {
                                     Some((_, count)) => *count += 1,
@@ -296,6 +299,15 @@ fn write_run(
                 .execute(writer)?;
             diesel::sql_query("CLOSE segmentation_metrics").execute(reader)?;
         }
+        // Indexes built once over the loaded rows, and each foreign key checked in one pass
+        // when the table is attached (PostgreSQL validates a new partition's keys as a whole).
+        writer.batch_execute(&format!(
+            "ALTER TABLE segment_memberships_loading RENAME TO {partition}; \
+             ALTER TABLE {partition} ADD PRIMARY KEY (customer_id, run_id); \
+             CREATE INDEX ON {partition} (segment_id, run_id); \
+             ALTER TABLE segment_memberships ATTACH PARTITION {partition} FOR VALUES IN ({run_id})",
+            partition = partition_name(run_id)
+        ))?;
         diesel::sql_query(
             "UPDATE segmentation_runs SET status = 'succeeded', customers_scored = $2, finished_at = clock_timestamp() \
              WHERE id = $1",
@@ -375,31 +387,46 @@ fn quintiles(
         .collect())
 }
 
-/// One membership as a line of COPY text: run, customer, segment, metrics, scores, total.
-/// The JSON holds only metric names and numbers, so it needs no escaping.
+/// One membership as a line of COPY text in `segment_memberships_loading`'s column order:
+/// run, customer, segment, total, each metric's value (all six, measured for every scheme),
+/// each metric's score (`\N`, NULL, where the scheme does not score it).
 fn membership_line(
     line: &mut String,
     run_id: i64,
     customer_id: i64,
-    scored: &super::score::Scored,
+    metrics: &CustomerMetrics,
+    scored: &Scored,
 ) {
     line.clear();
-    let _ = write!(line, "{run_id}\t{customer_id}\t{}\t{{", scored.segment_id);
-    for (index, (metric, value)) in scored.values.iter().enumerate() {
-        let separator = if index == 0 { "" } else { "," };
-        match value {
-            Some(value) => {
-                let _ = write!(line, "{separator}\"{}\":{value}", metric.as_str());
+    let _ = write!(
+        line,
+        "{run_id}\t{customer_id}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t",
+        scored.segment_id,
+        scored.total,
+        metrics.frequency,
+        metrics.minutes,
+        metrics.monetary,
+        metrics.likes,
+        metrics.dislikes
+    );
+    match metrics.recency_days {
+        Some(days) => {
+            let _ = write!(line, "{days}");
+        }
+        None => line.push_str("\\N"),
+    }
+    for metric in Metric::ALL {
+        match scored.scores.iter().find(|(scored, _)| *scored == metric) {
+            Some((_, score)) => {
+                let _ = write!(line, "\t{score}");
             }
-            None => {
-                let _ = write!(line, "{separator}\"{}\":null", metric.as_str());
-            }
+            None => line.push_str("\t\\N"),
         }
     }
-    line.push_str("}\t{");
-    for (index, (metric, score)) in scored.scores.iter().enumerate() {
-        let separator = if index == 0 { "" } else { "," };
-        let _ = write!(line, "{separator}\"{}\":{score}", metric.as_str());
-    }
-    let _ = writeln!(line, "}}\t{}", scored.total);
+    line.push('\n');
+}
+
+/// The partition holding run `run_id`'s memberships.
+pub fn partition_name(run_id: i64) -> String {
+    format!("segment_memberships_run_{run_id}")
 }
