@@ -3,12 +3,10 @@
 //! its memberships and its `succeeded` status commit together, so readers see the previous run
 //! until this one is whole, and a run killed half-way leaves nothing.
 
-use std::cell::{Cell, RefCell};
-use std::fmt::Write as _;
 use std::time::Instant;
 
 use diesel::connection::SimpleConnection as _;
-use diesel::pg::{CopyFormat, PgConnection};
+use diesel::pg::{CopyFormat, PgConnection, PgRowByRowLoadingMode};
 use diesel::sql_types::{BigInt, Double, Integer, Jsonb, Nullable, Text};
 use diesel::{Connection as _, ExecuteCopyFromDsl as _, OptionalExtension as _, RunQueryDsl as _};
 use models::db::DatabaseUrl;
@@ -23,7 +21,7 @@ use models::views::segment_memberships_loading;
 use super::score::{CustomerMetrics, Quintiles, Scored, quintile_rules, score};
 
 /// Customers fetched from the cursor at a time: memory stays flat in the number of customers.
-const BATCH: i64 = 10_000;
+const BATCH: usize = 10_000;
 
 /// Why a run failed.
 #[derive(Debug, thiserror::Error)]
@@ -246,9 +244,6 @@ fn write_run(
         .bind::<Nullable<Integer>, _>(window_days)
         .get_result::<Id>(writer)?
         .id;
-        // diesel calls the COPY's writer as a `Fn`: the state it keeps lives in cells.
-        let per_segment: RefCell<Vec<(i64, i64)>> = RefCell::new(Vec::new());
-        let scored = Cell::new(0_i64);
         // The run's memberships load into a table of their own, without indexes or foreign
         // keys; it becomes the run's partition below.
         writer.batch_execute(&format!(
@@ -256,49 +251,27 @@ fn write_run(
              CREATE TABLE segment_memberships_loading (LIKE segment_memberships)",
             partition = partition_name(run_id)
         ))?;
-        {
-            // A cursor plans for its first rows unless told every row will be read.
-            diesel::sql_query("SET LOCAL cursor_tuple_fraction = 1.0").execute(reader)?;
-            diesel::sql_query(format!("DECLARE segmentation_metrics NO SCROLL CURSOR FOR {sql}"))
-                .execute(reader)?;
-            let cursor = RefCell::new(&mut *reader);
-            diesel::copy_from(segment_memberships_loading::table)
-                .from_raw_data(
-                    segment_memberships_loading::table,
-                    |copy| -> Result<(), diesel::result::Error> {
-                        let mut line = String::with_capacity(256);
-                        loop {
-                            let rows: Vec<MetricsRow> = diesel::sql_query(format!(
-                                "FETCH {BATCH} FROM segmentation_metrics"
-                            ))
-                            .load(*cursor.borrow_mut())?;
-                            if rows.is_empty() {
-                                return Ok(());
-                            }
-                            let mut buffer = Vec::with_capacity(rows.len() * 200);
-                            let mut tally = per_segment.borrow_mut();
-                            for row in &rows {
-                                let metrics = row.metrics();
-                                let result = score(classic, &metrics);
-                                membership_line(&mut line, run_id, row.customer_id, &metrics, &result);
-                                buffer.extend_from_slice(line.as_bytes());
-                                match tally.iter_mut().find(|(id, _)| *id == result.segment_id) {
-                                    Some((_, count)) => *count += 1,
-                                    None => tally.push((result.segment_id, 1)),
-                                }
-                            }
-                            std::io::Write::write_all(copy, &buffer).map_err(|error| {
-                                diesel::result::Error::QueryBuilderError(error.into())
-                            })?;
-                            scored.set(scored.get() + rows.len() as i64);
-                            progress.advance(rows.len() as u64);
-                        }
-                    },
-                )
-                .with_format(CopyFormat::Text)
-                .execute(writer)?;
-            diesel::sql_query("CLOSE segmentation_metrics").execute(reader)?;
+        // The aggregate streams in row by row (a plain query may use parallel workers, a
+        // cursor may not); each batch of scored rows goes out as one binary COPY.
+        let mut per_segment: Vec<(i64, i64)> = Vec::new();
+        let mut scored: i64 = 0;
+        let mut batch: Vec<LoadedMembership> = Vec::with_capacity(BATCH);
+        let rows = diesel::sql_query(sql).load_iter::<MetricsRow, PgRowByRowLoadingMode>(reader)?;
+        for row in rows {
+            let row = row?;
+            let metrics = row.metrics();
+            let result = score(classic, &metrics);
+            match per_segment.iter_mut().find(|(id, _)| *id == result.segment_id) {
+                Some((_, count)) => *count += 1,
+                None => per_segment.push((result.segment_id, 1)),
+            }
+            batch.push(LoadedMembership::new(run_id, row.customer_id, &metrics, &result));
+            if batch.len() == BATCH {
+                load(writer, &mut batch, progress)?;
+            }
+            scored += 1;
         }
+        load(writer, &mut batch, progress)?;
         // Indexes built once over the loaded rows, and each foreign key checked in one pass
         // when the table is attached (PostgreSQL validates a new partition's keys as a whole).
         writer.batch_execute(&format!(
@@ -313,13 +286,12 @@ fn write_run(
              WHERE id = $1",
         )
         .bind::<BigInt, _>(run_id)
-        .bind::<BigInt, _>(scored.get())
+        .bind::<BigInt, _>(scored)
         .execute(writer)?;
-        let mut per_segment = per_segment.into_inner();
         per_segment.sort_unstable();
         Ok::<RunSummary, RunError>(RunSummary {
             run_id,
-            customers_scored: scored.get(),
+            customers_scored: scored,
             segments: per_segment,
             seconds: started.elapsed().as_secs_f64(),
         })
@@ -387,43 +359,133 @@ fn quintiles(
         .collect())
 }
 
-/// One membership as a line of COPY text in `segment_memberships_loading`'s column order:
-/// run, customer, segment, total, each metric's value (all six, measured for every scheme),
-/// each metric's score (`\N`, NULL, where the scheme does not score it).
-fn membership_line(
-    line: &mut String,
+/// One membership as loaded: every metric's value (all six are measured whatever the scheme)
+/// and the score of each metric the scheme scores.
+#[derive(Debug)]
+struct LoadedMembership {
     run_id: i64,
     customer_id: i64,
-    metrics: &CustomerMetrics,
-    scored: &Scored,
-) {
-    line.clear();
-    let _ = write!(
-        line,
-        "{run_id}\t{customer_id}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t",
-        scored.segment_id,
-        scored.total,
-        metrics.frequency,
-        metrics.minutes,
-        metrics.monetary,
-        metrics.likes,
-        metrics.dislikes
-    );
-    match metrics.recency_days {
-        Some(days) => {
-            let _ = write!(line, "{days}");
+    segment_id: i64,
+    total_score: f64,
+    frequency: Option<i64>,
+    minutes: Option<i64>,
+    monetary: Option<f64>,
+    likes: Option<i64>,
+    dislikes: Option<i64>,
+    recency_days: Option<i32>,
+    frequency_score: Option<f64>,
+    minutes_score: Option<f64>,
+    monetary_score: Option<f64>,
+    likes_score: Option<f64>,
+    dislikes_score: Option<f64>,
+    recency_days_score: Option<f64>,
+}
+
+impl LoadedMembership {
+    fn new(run_id: i64, customer_id: i64, metrics: &CustomerMetrics, scored: &Scored) -> Self {
+        let score = |metric: Metric| {
+            scored
+                .scores
+                .iter()
+                .find(|(scored, _)| *scored == metric)
+                .map(|(_, score)| *score)
+        };
+        LoadedMembership {
+            run_id,
+            customer_id,
+            segment_id: scored.segment_id,
+            total_score: scored.total,
+            frequency: Some(metrics.frequency),
+            minutes: Some(metrics.minutes),
+            monetary: Some(metrics.monetary),
+            likes: Some(metrics.likes),
+            dislikes: Some(metrics.dislikes),
+            recency_days: metrics
+                .recency_days
+                .and_then(|days| i32::try_from(days).ok()),
+            frequency_score: score(Metric::Frequency),
+            minutes_score: score(Metric::Minutes),
+            monetary_score: score(Metric::Monetary),
+            likes_score: score(Metric::Likes),
+            dislikes_score: score(Metric::Dislikes),
+            recency_days_score: score(Metric::RecencyDays),
         }
-        None => line.push_str("\\N"),
     }
-    for metric in Metric::ALL {
-        match scored.scores.iter().find(|(scored, _)| *scored == metric) {
-            Some((_, score)) => {
-                let _ = write!(line, "\t{score}");
+}
+
+impl LoadedMembership {
+    /// The row in PostgreSQL's binary COPY format, in the loading table's column order: the
+    /// column count, then each value as its length and big-endian bytes (-1 for NULL).
+    fn write_binary(&self, out: &mut Vec<u8>) {
+        fn value(out: &mut Vec<u8>, bytes: Option<&[u8]>) {
+            match bytes {
+                Some(bytes) => {
+                    out.extend_from_slice(&(bytes.len() as i32).to_be_bytes());
+                    out.extend_from_slice(bytes);
+                }
+                None => out.extend_from_slice(&(-1_i32).to_be_bytes()),
             }
-            None => line.push_str("\t\\N"),
+        }
+        let int8 = |v: Option<i64>| v.map(i64::to_be_bytes);
+        let float8 = |v: Option<f64>| v.map(f64::to_be_bytes);
+        out.extend_from_slice(&16_i16.to_be_bytes());
+        value(out, Some(&self.run_id.to_be_bytes()));
+        value(out, Some(&self.customer_id.to_be_bytes()));
+        value(out, Some(&self.segment_id.to_be_bytes()));
+        value(out, Some(&self.total_score.to_be_bytes()));
+        value(out, int8(self.frequency).as_ref().map(|b| &b[..]));
+        value(out, int8(self.minutes).as_ref().map(|b| &b[..]));
+        value(out, float8(self.monetary).as_ref().map(|b| &b[..]));
+        value(out, int8(self.likes).as_ref().map(|b| &b[..]));
+        value(out, int8(self.dislikes).as_ref().map(|b| &b[..]));
+        value(
+            out,
+            self.recency_days
+                .map(i32::to_be_bytes)
+                .as_ref()
+                .map(|b| &b[..]),
+        );
+        for score in [
+            self.frequency_score,
+            self.minutes_score,
+            self.monetary_score,
+            self.likes_score,
+            self.dislikes_score,
+            self.recency_days_score,
+        ] {
+            value(out, float8(score).as_ref().map(|b| &b[..]));
         }
     }
-    line.push('\n');
+}
+
+/// The binary COPY header: signature, flags, header extension length.
+const BINARY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
+
+/// Copies `batch` into the loading table (one binary COPY: no text to parse) and empties it.
+fn load(
+    writer: &mut PgConnection,
+    batch: &mut Vec<LoadedMembership>,
+    progress: &Progress,
+) -> Result<(), diesel::result::Error> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let mut data = Vec::with_capacity(BINARY_HEADER.len() + batch.len() * 160 + 2);
+    data.extend_from_slice(BINARY_HEADER);
+    for membership in batch.iter() {
+        membership.write_binary(&mut data);
+    }
+    data.extend_from_slice(&(-1_i16).to_be_bytes());
+    diesel::copy_from(segment_memberships_loading::table)
+        .from_raw_data(segment_memberships_loading::table, |copy| {
+            std::io::Write::write_all(copy, &data)
+                .map_err(|error| diesel::result::Error::QueryBuilderError(error.into()))
+        })
+        .with_format(CopyFormat::Binary)
+        .execute(writer)?;
+    progress.advance(batch.len() as u64);
+    batch.clear();
+    Ok(())
 }
 
 /// The partition holding run `run_id`'s memberships.
