@@ -89,7 +89,8 @@ pub struct MessageTemplateUpdateForm {
 #[schema(example = json!({"id": "5f0c6a2e-8d3b-4f7a-9b1e-2c4d6e8f0a1b", "experiment_id": 12, "customer_id": 1042,
     "variant_id": 25, "email": "ada@example.com", "status": "sent", "attempts": 1,
     "next_attempt_at": "2026-03-01T09:00:00Z", "smtp_message_id": "<5f0c6a2e@streamlab>",
-    "last_error": null, "queued_at": "2026-03-01T09:00:00Z", "sent_at": "2026-03-01T09:00:02Z"}))]
+    "last_error": null, "queued_at": "2026-03-01T09:00:00Z", "sent_at": "2026-03-01T09:00:02Z",
+    "opened_at": "2026-03-01T11:40:00Z", "clicked_at": null, "bounced_at": null}))]
 pub struct Message {
     pub id: Uuid,
     pub experiment_id: i64,
@@ -108,6 +109,11 @@ pub struct Message {
     pub last_error: Option<String>,
     pub queued_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
+    /// The first open by a person (image proxies left out).
+    pub opened_at: Option<DateTime<Utc>>,
+    /// The first click by a person (link scanners left out).
+    pub clicked_at: Option<DateTime<Utc>>,
+    pub bounced_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

@@ -195,6 +195,9 @@ diesel::table! {
         last_error -> Nullable<Text>,
         queued_at -> Timestamptz,
         sent_at -> Nullable<Timestamptz>,
+        opened_at -> Nullable<Timestamptz>,
+        clicked_at -> Nullable<Timestamptz>,
+        bounced_at -> Nullable<Timestamptz>,
     }
 }
 

@@ -258,3 +258,40 @@ async fn pooled_connections_carry_the_statement_timeout() {
         "{slow:?}"
     );
 }
+
+#[test]
+fn a_message_keeps_its_first_human_open_and_click_and_its_bounce() {
+    let database = TestDatabase::migrated();
+    let mut connection = database.connect();
+    diesel::connection::SimpleConnection::batch_execute(
+        &mut connection,
+        "INSERT INTO customers (id, first_name, last_name, email) VALUES (1, 'A', 'B', 'a@example.com');
+         INSERT INTO experiments (id, name) VALUES (1, 'e');
+         INSERT INTO variants (id, experiment_id, key, subject, body_text, body_html) VALUES (1, 1, 'A', 's', 't', 'h');
+         INSERT INTO messages (id, experiment_id, customer_id, variant_id, email)
+             VALUES ('00000000-0000-0000-0000-000000000001', 1, 1, 1, 'a@example.com');
+         -- One statement: a proxy's open (ignored), two human opens, a scanner's click.
+         INSERT INTO message_events (message_id, kind, occurred_at, is_bot, bot_reason) VALUES
+             ('00000000-0000-0000-0000-000000000001', 'open', '2026-01-01 08:00', true, 'proxy'),
+             ('00000000-0000-0000-0000-000000000001', 'open', '2026-01-01 10:00', false, NULL),
+             ('00000000-0000-0000-0000-000000000001', 'open', '2026-01-01 09:00', false, NULL),
+             ('00000000-0000-0000-0000-000000000001', 'click', '2026-01-01 09:01', true, 'scanner');
+         -- Later statements: a later open changes nothing, an earlier one moves it back; a click.
+         INSERT INTO message_events (message_id, kind, occurred_at) VALUES
+             ('00000000-0000-0000-0000-000000000001', 'open', '2026-01-02 10:00');
+         INSERT INTO message_events (message_id, kind, occurred_at) VALUES
+             ('00000000-0000-0000-0000-000000000001', 'open', '2026-01-01 08:30'),
+             ('00000000-0000-0000-0000-000000000001', 'click', '2026-01-01 12:00');",
+    )
+    .unwrap();
+    let times: Vec<Text> = diesel::sql_query(
+        "SELECT concat_ws(' | ', opened_at AT TIME ZONE 'UTC', clicked_at AT TIME ZONE 'UTC',
+                          coalesce(bounced_at::text, 'not bounced')) AS value FROM messages",
+    )
+    .load(&mut connection)
+    .unwrap();
+    assert_eq!(
+        times[0].value,
+        "2026-01-01 08:30:00 | 2026-01-01 12:00:00 | not bounced"
+    );
+}

@@ -9,19 +9,13 @@ use serde::Serialize;
 
 /// The aggregate. `$1` is the experiment, `$2` the attribution window in days. Customers
 /// assigned in the winner phase all got the winning variant, not a random one: they are left
-/// out of the comparison. Delivered: sent and not bounced. Opens and clicks: unique per recipient, machines and scanners left out.
+/// out of the comparison. Delivered: sent and not bounced. Opens and clicks: unique per
+/// recipient, machines and scanners left out (each message keeps its first human open and
+/// click, see migration 000012).
 /// A conversion counts when it falls within the window after the customer's assignment.
 const CELLS_SQL: &str = "\
 WITH latest_run AS (
     SELECT max(id) AS id FROM segmentation_runs WHERE status = 'succeeded'
-), engagement AS (
-    SELECT e.message_id,
-           bool_or(e.kind = 'bounce') AS bounced,
-           bool_or(e.kind = 'open' AND NOT e.is_bot) AS opened,
-           bool_or(e.kind = 'click' AND NOT e.is_bot) AS clicked
-    FROM message_events e JOIN messages m ON m.id = e.message_id
-    WHERE m.experiment_id = $1
-    GROUP BY e.message_id
 ), outcome AS (
     SELECT a.customer_id, sum(c.revenue_cents) / 100.0 AS revenue
     FROM assignments a
@@ -32,9 +26,9 @@ WITH latest_run AS (
     GROUP BY a.customer_id
 ), units AS (
     SELECT a.variant_id,
-           (m.status = 'sent' AND NOT coalesce(e.bounced, false)) AS delivered,
-           coalesce(e.opened, false) AS opened,
-           coalesce(e.clicked, false) AS clicked,
+           (m.status = 'sent' AND m.bounced_at IS NULL) AS delivered,
+           m.opened_at IS NOT NULL AS opened,
+           m.clicked_at IS NOT NULL AS clicked,
            o.customer_id IS NOT NULL AS converted,
            coalesce(o.revenue, 0)::float8 AS revenue,
            coalesce(s.name, '(none)') AS segment,
@@ -44,7 +38,6 @@ WITH latest_run AS (
     FROM assignments a
     JOIN customers cu ON cu.id = a.customer_id
     LEFT JOIN messages m ON m.experiment_id = a.experiment_id AND m.customer_id = a.customer_id
-    LEFT JOIN engagement e ON e.message_id = m.id
     LEFT JOIN outcome o ON o.customer_id = a.customer_id
     LEFT JOIN segment_memberships sm ON sm.run_id = (SELECT id FROM latest_run) AND sm.customer_id = a.customer_id
     LEFT JOIN segments s ON s.id = sm.segment_id
