@@ -1,9 +1,11 @@
 //! Internal job routes shared by the services that run jobs (ds, mailer, etl).
 
-use actix_web::{get, web};
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, web};
 use diesel::{OptionalExtension as _, QueryDsl as _, SelectableHelper as _};
-use diesel_async::RunQueryDsl as _;
-use models::jobs::Job;
+use diesel_async::{AsyncPgConnection, RunQueryDsl as _};
+use models::enums::JobKind;
+use models::jobs::{Job, JobInsertForm};
 use models::schema::jobs;
 
 use crate::auth::InternalCaller;
@@ -36,4 +38,24 @@ pub async fn get_job(
         .optional()?;
     job.map(web::Json)
         .ok_or_else(|| Problem::not_found(format!("no job {id}")))
+}
+
+/// Queues a job of `kind`; the answer is 202 with the job and where to follow it.
+pub async fn enqueue(
+    connection: &mut AsyncPgConnection,
+    kind: JobKind,
+    payload: serde_json::Value,
+) -> Result<HttpResponse, Problem> {
+    let job = diesel::insert_into(jobs::table)
+        .values(&JobInsertForm {
+            kind,
+            payload,
+            max_attempts: None,
+        })
+        .returning(Job::as_returning())
+        .get_result(connection)
+        .await?;
+    Ok(HttpResponse::Accepted()
+        .insert_header((header::LOCATION, format!("/v1/jobs/{}", job.id)))
+        .json(job))
 }

@@ -83,6 +83,30 @@ pub trait JobRunner: Send + Sync + 'static {
     fn finished(&self, _job_id: i64, _url: &DatabaseUrl) {}
 }
 
+/// Connections of a job worker's own pool (its jobs open their own for the heavy work).
+const WORKER_POOL_SIZE: usize = 2;
+
+/// Starts a job worker beside a service's HTTP server, with a small pool of its own.
+pub fn spawn<R: JobRunner>(
+    database: &models::db::PoolSettings,
+    settings: &WorkerSettings,
+    name: &'static str,
+    runner: R,
+) -> Result<(), models::db::DbError> {
+    let pool = models::db::build_pool(&models::db::PoolSettings {
+        max_size: WORKER_POOL_SIZE,
+        ..database.clone()
+    })?;
+    tokio::spawn(run(
+        pool,
+        database.url.clone(),
+        settings.clone(),
+        name,
+        Arc::new(runner),
+    ));
+    Ok(())
+}
+
 /// Works through the queue until the process stops. `name` prefixes the lease owner.
 pub async fn run<R: JobRunner>(
     pool: Pool,

@@ -1,7 +1,6 @@
 //! `/api/v1/experiments/{id}/analyze` and `/analyses`: an experiment's analysis, computed by
 //! ds as a job and stored with everything it read.
 
-use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, web};
 use diesel::{ExpressionMethods as _, OptionalExtension as _, QueryDsl as _};
 use diesel_async::RunQueryDsl as _;
@@ -15,7 +14,7 @@ use service::problem::connection;
 use service::query::QueryParams;
 use service::responses::{ListErrors, WriteErrors};
 
-use crate::jobs::peer_problem;
+use crate::jobs::job_accepted;
 use crate::paging::{load_page, window};
 use crate::status::Peers;
 
@@ -45,16 +44,12 @@ pub async fn analyze_experiment(
     id: web::Path<i64>,
 ) -> HttpResponse {
     let path = format!("v1/experiments/{}/analyze", id.into_inner());
-    match peers
-        .ds
-        .post_raw::<Job>(&path, "application/json", Vec::new())
-        .await
-    {
-        Ok(job) => HttpResponse::Accepted()
-            .insert_header((header::LOCATION, format!("/api/v1/jobs/{}", job.id)))
-            .json(job),
-        Err(error) => peer_problem(error),
-    }
+    job_accepted(
+        peers
+            .ds
+            .post_raw::<Job>(&path, "application/json", Vec::new())
+            .await,
+    )
 }
 
 /// The experiment's stored analyses, oldest first (`results` holds the report, `inputs` the

@@ -33,6 +33,17 @@ pub fn peer_problem(error: ClientError) -> HttpResponse {
     }
 }
 
+/// A job a peer queued, as the api's caller sees it: 202 and where to follow it; or the
+/// peer's refusal or failure.
+pub fn job_accepted(queued: Result<Job, ClientError>) -> HttpResponse {
+    match queued {
+        Ok(job) => HttpResponse::Accepted()
+            .insert_header((header::LOCATION, format!("/api/v1/jobs/{}", job.id)))
+            .json(job),
+        Err(error) => peer_problem(error),
+    }
+}
+
 fn etl(peers: &Peers) -> &ServiceClient {
     &peers.etl
 }
@@ -135,15 +146,9 @@ pub async fn create_job(
             )
         })?
         .map_err(|error| Problem::bad_request(format!("cannot read the body: {error}")))?;
-    Ok(
-        match etl(&peers)
+    Ok(job_accepted(
+        etl(&peers)
             .post_raw::<Job>("v1/jobs", &content_type, body.to_vec())
-            .await
-        {
-            Ok(job) => HttpResponse::Accepted()
-                .insert_header((header::LOCATION, format!("/api/v1/jobs/{}", job.id)))
-                .json(job),
-            Err(error) => peer_problem(error),
-        },
-    )
+            .await,
+    ))
 }

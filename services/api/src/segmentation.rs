@@ -1,7 +1,6 @@
 //! Segmentation runs: started on ds, then read here: the runs, each run's distribution and
 //! memberships, and one customer's history across runs.
 
-use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, web};
 use diesel::{ExpressionMethods as _, OptionalExtension as _, QueryDsl as _};
 use diesel_async::{AsyncPgConnection, RunQueryDsl as _};
@@ -22,7 +21,7 @@ use service::responses::{GetErrors, ListErrors, WriteErrors};
 use utoipa::IntoParams;
 
 use crate::crud::get_by_id;
-use crate::jobs::peer_problem;
+use crate::jobs::job_accepted;
 use crate::paging::{load_page, window};
 use crate::status::Peers;
 
@@ -88,18 +87,12 @@ pub async fn start_run(
     JsonBody(request): JsonBody<SegmentationRunRequest>,
 ) -> Result<HttpResponse, Problem> {
     let body = serde_json::to_vec(&request).map_err(|error| Problem::internal(&error))?;
-    Ok(
-        match peers
+    Ok(job_accepted(
+        peers
             .ds
             .post_raw::<Job>("v1/segmentation-runs", "application/json", body)
-            .await
-        {
-            Ok(job) => HttpResponse::Accepted()
-                .insert_header((header::LOCATION, format!("/api/v1/jobs/{}", job.id)))
-                .json(job),
-            Err(error) => peer_problem(error),
-        },
-    )
+            .await,
+    ))
 }
 
 /// How a run's customers spread over the segments, in the segments' order.

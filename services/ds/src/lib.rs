@@ -14,9 +14,6 @@ use service::server::{self, Routes, RunningService, StartError};
 
 pub use settings::Settings;
 
-/// Connections of the job worker's own pool (the runs themselves open their own).
-const WORKER_POOL_SIZE: usize = 2;
-
 /// The ds service.
 pub struct Ds;
 
@@ -52,17 +49,12 @@ impl Service for Ds {
             Self::routes(Some(settings)),
         )
         .await?;
-        let worker_pool = models::db::build_pool(&models::db::PoolSettings {
-            max_size: WORKER_POOL_SIZE,
-            ..settings.common.database.clone()
-        })?;
-        tokio::spawn(service::worker::run(
-            worker_pool,
-            settings.common.database.url.clone(),
-            settings.worker.clone(),
+        service::worker::spawn(
+            &settings.common.database,
+            &settings.worker,
             "ds",
-            Arc::new(worker::DsJobs),
-        ));
+            worker::DsJobs,
+        )?;
         Ok(running)
     }
 }

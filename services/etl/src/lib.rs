@@ -17,9 +17,6 @@ use service::server::{self, Routes, RunningService, StartError};
 
 pub use settings::Settings;
 
-/// Connections of the job worker's own pool.
-const WORKER_POOL_SIZE: usize = 2;
-
 /// The etl service.
 pub struct Etl;
 
@@ -55,17 +52,12 @@ impl Service for Etl {
             Self::routes(Some(settings)),
         )
         .await?;
-        let worker_pool = models::db::build_pool(&models::db::PoolSettings {
-            max_size: WORKER_POOL_SIZE,
-            ..settings.common.database.clone()
-        })?;
-        tokio::spawn(service::worker::run(
-            worker_pool,
-            settings.common.database.url.clone(),
-            settings.worker.clone(),
+        service::worker::spawn(
+            &settings.common.database,
+            &settings.worker,
             "etl",
-            Arc::new(worker::EtlJobs),
-        ));
+            worker::EtlJobs,
+        )?;
         Ok(running)
     }
 }

@@ -1,12 +1,11 @@
 //! `POST /v1/experiments/{id}/analyze`: queues an analysis of an experiment as a job.
 
-use actix_web::http::header;
 use actix_web::{HttpResponse, post, web};
-use diesel::{OptionalExtension as _, QueryDsl as _, SelectableHelper as _};
+use diesel::{OptionalExtension as _, QueryDsl as _};
 use diesel_async::RunQueryDsl as _;
 use models::enums::JobKind;
-use models::jobs::{Job, JobInsertForm};
-use models::schema::{experiments, jobs};
+use models::jobs::Job;
+use models::schema::experiments;
 use serde_json::json;
 use service::Problem;
 use service::auth::InternalCaller;
@@ -39,16 +38,10 @@ pub async fn analyze_experiment(
         .await
         .optional()?
         .ok_or_else(|| Problem::not_found(format!("no experiment {experiment_id}")))?;
-    let job = diesel::insert_into(jobs::table)
-        .values(&JobInsertForm {
-            kind: JobKind::Analysis,
-            payload: json!({"experiment_id": experiment_id}),
-            max_attempts: None,
-        })
-        .returning(Job::as_returning())
-        .get_result(&mut connection)
-        .await?;
-    Ok(HttpResponse::Accepted()
-        .insert_header((header::LOCATION, format!("/v1/jobs/{}", job.id)))
-        .json(job))
+    service::jobs::enqueue(
+        &mut connection,
+        JobKind::Analysis,
+        json!({"experiment_id": experiment_id}),
+    )
+    .await
 }

@@ -1,14 +1,11 @@
 //! `POST /v1/segmentation-runs`: queues a segmentation run as a job.
 
-use actix_web::http::header;
 use actix_web::{HttpResponse, post, web};
-use diesel::{
-    ExpressionMethods as _, OptionalExtension as _, QueryDsl as _, SelectableHelper as _,
-};
+use diesel::{ExpressionMethods as _, OptionalExtension as _, QueryDsl as _};
 use diesel_async::RunQueryDsl as _;
 use models::enums::{JobKind, SegmentationScheme};
-use models::jobs::{Job, JobInsertForm};
-use models::schema::{jobs, segmentation_rule_sets};
+use models::jobs::Job;
+use models::schema::segmentation_rule_sets;
 use models::segmentation::SegmentationRunRequest;
 use service::auth::InternalCaller;
 use service::json::JsonBody;
@@ -84,16 +81,5 @@ pub async fn start_run(
         window_days: request.window_days,
     })
     .map_err(|error| Problem::internal(&error))?;
-    let job = diesel::insert_into(jobs::table)
-        .values(&JobInsertForm {
-            kind: JobKind::Segmentation,
-            payload,
-            max_attempts: None,
-        })
-        .returning(Job::as_returning())
-        .get_result(&mut connection)
-        .await?;
-    Ok(HttpResponse::Accepted()
-        .insert_header((header::LOCATION, format!("/v1/jobs/{}", job.id)))
-        .json(job))
+    service::jobs::enqueue(&mut connection, JobKind::Segmentation, payload).await
 }
