@@ -42,6 +42,19 @@ WITH latest_run AS (
     LEFT JOIN segment_memberships sm ON sm.run_id = (SELECT id FROM latest_run) AND sm.customer_id = a.customer_id
     LEFT JOIN segments s ON s.id = sm.segment_id
     WHERE a.experiment_id = $1 AND a.phase <> 'winner'
+), cells AS (
+    -- One row per arm and combination of the breakdowns first (hundreds, not a million):
+    -- the grouping sets below then add up counts.
+    SELECT variant_id, segment, age_band, region, device,
+           count(*) AS assigned,
+           count(*) FILTER (WHERE delivered) AS delivered,
+           count(*) FILTER (WHERE opened) AS opened,
+           count(*) FILTER (WHERE clicked) AS clicked,
+           count(*) FILTER (WHERE converted) AS converted,
+           sum(revenue) AS revenue_sum,
+           sum(revenue * revenue) AS revenue_sum_squares
+    FROM units
+    GROUP BY variant_id, segment, age_band, region, device
 )
 SELECT variant_id,
        CASE WHEN grouping(segment) = 0 THEN 'segment'
@@ -53,14 +66,14 @@ SELECT variant_id,
                      WHEN grouping(age_band) = 0 THEN age_band
                      WHEN grouping(region) = 0 THEN region
                      WHEN grouping(device) = 0 THEN device END, '') AS value,
-       count(*) AS assigned,
-       count(*) FILTER (WHERE delivered) AS delivered,
-       count(*) FILTER (WHERE opened) AS opened,
-       count(*) FILTER (WHERE clicked) AS clicked,
-       count(*) FILTER (WHERE converted) AS converted,
-       sum(revenue) AS revenue_sum,
-       sum(revenue * revenue) AS revenue_sum_squares
-FROM units
+       sum(assigned)::bigint AS assigned,
+       sum(delivered)::bigint AS delivered,
+       sum(opened)::bigint AS opened,
+       sum(clicked)::bigint AS clicked,
+       sum(converted)::bigint AS converted,
+       sum(revenue_sum) AS revenue_sum,
+       sum(revenue_sum_squares) AS revenue_sum_squares
+FROM cells
 GROUP BY GROUPING SETS ((variant_id), (variant_id, segment), (variant_id, age_band),
                         (variant_id, region), (variant_id, device))";
 
@@ -95,8 +108,15 @@ pub fn cells(
     experiment_id: i64,
     attribution_window_days: i32,
 ) -> diesel::QueryResult<Vec<Cell>> {
-    diesel::sql_query(CELLS_SQL)
-        .bind::<BigInt, _>(experiment_id)
-        .bind::<Integer, _>(attribution_window_days)
-        .load(connection)
+    use diesel::Connection as _;
+    connection.transaction(|connection| {
+        // The defaults price parallel workers for small queries; this one reads every
+        // recipient's rows, where two workers pay for themselves.
+        diesel::sql_query("SET LOCAL parallel_setup_cost = 10").execute(connection)?;
+        diesel::sql_query("SET LOCAL parallel_tuple_cost = 0.001").execute(connection)?;
+        diesel::sql_query(CELLS_SQL)
+            .bind::<BigInt, _>(experiment_id)
+            .bind::<Integer, _>(attribution_window_days)
+            .load(connection)
+    })
 }

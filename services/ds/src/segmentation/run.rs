@@ -21,7 +21,7 @@ use models::views::segment_memberships_loading;
 use super::score::{CustomerMetrics, Quintiles, Scored, quintile_rules, score};
 
 /// Customers fetched from the cursor at a time: memory stays flat in the number of customers.
-const BATCH: usize = 10_000;
+const BATCH: u64 = 10_000;
 
 /// Why a run failed.
 #[derive(Debug, thiserror::Error)]
@@ -112,6 +112,9 @@ pub struct RunSummary {
     /// Customers per segment id.
     pub segments: Vec<(i64, i64)>,
     pub seconds: f64,
+    /// Where the time went: until the first metrics row arrived (PostgreSQL aggregating),
+    /// until the last membership was loaded, and the indexes and the attach.
+    pub phases: [(&'static str, f64); 3],
 }
 
 impl RunSummary {
@@ -122,7 +125,8 @@ impl RunSummary {
             .map(|(segment, customers)| (segment.to_string(), json!(customers)))
             .collect();
         json!({"run_id": self.run_id, "customers_scored": self.customers_scored,
-               "segments": segments, "seconds": self.seconds})
+               "segments": segments, "seconds": self.seconds,
+               "phases": self.phases.iter().map(|(name, seconds)| json!({"phase": name, "seconds": seconds})).collect::<Vec<_>>()})
     }
 }
 
@@ -245,33 +249,47 @@ fn write_run(
         .get_result::<Id>(writer)?
         .id;
         // The run's memberships load into a table of their own, without indexes or foreign
-        // keys; it becomes the run's partition below.
+        // keys; it becomes the run's partition below. Its CHECK holds every row to the run,
+        // so attaching it need not scan for rows of another.
         writer.batch_execute(&format!(
             "DROP TABLE IF EXISTS {partition}; \
-             CREATE TABLE segment_memberships_loading (LIKE segment_memberships)",
+             CREATE TABLE segment_memberships_loading (LIKE segment_memberships, \
+                 CONSTRAINT segment_memberships_loading_run CHECK (run_id = {run_id}))",
             partition = partition_name(run_id)
         ))?;
         // The aggregate streams in row by row (a plain query may use parallel workers, a
-        // cursor may not); each batch of scored rows goes out as one binary COPY.
-        let mut per_segment: Vec<(i64, i64)> = Vec::new();
-        let mut scored: i64 = 0;
-        let mut batch: Vec<LoadedMembership> = Vec::with_capacity(BATCH);
+        // cursor may not); each batch of scored rows goes out as one binary COPY. (Copying on
+        // a second thread while this one reads measured no faster on two cores: PostgreSQL's
+        // aggregate is what the load waits for.)
+        let mut tally = Tally::default();
+        let mut first_row: Option<f64> = None;
+        let mut batch = binary_batch();
+        let mut in_batch: u64 = 0;
         let rows = diesel::sql_query(sql).load_iter::<MetricsRow, PgRowByRowLoadingMode>(reader)?;
         for row in rows {
             let row = row?;
+            first_row.get_or_insert_with(|| started.elapsed().as_secs_f64());
             let metrics = row.metrics();
             let result = score(classic, &metrics);
-            match per_segment.iter_mut().find(|(id, _)| *id == result.segment_id) {
-                Some((_, count)) => *count += 1,
-                None => per_segment.push((result.segment_id, 1)),
+            tally.add(result.segment_id);
+            LoadedMembership::new(run_id, row.customer_id, &metrics, &result)
+                .write_binary(&mut batch);
+            in_batch += 1;
+            if in_batch == BATCH {
+                copy_binary(writer, &finish_batch(std::mem::replace(&mut batch, binary_batch())))?;
+                progress.advance(in_batch);
+                in_batch = 0;
             }
-            batch.push(LoadedMembership::new(run_id, row.customer_id, &metrics, &result));
-            if batch.len() == BATCH {
-                load(writer, &mut batch, progress)?;
-            }
-            scored += 1;
         }
-        load(writer, &mut batch, progress)?;
+        if in_batch > 0 {
+            copy_binary(writer, &finish_batch(batch))?;
+            progress.advance(in_batch);
+        }
+        let Tally {
+            mut per_segment,
+            scored,
+        } = tally;
+        let loaded = started.elapsed().as_secs_f64();
         // Indexes built once over the loaded rows, and each foreign key checked in one pass
         // when the table is attached (PostgreSQL validates a new partition's keys as a whole).
         writer.batch_execute(&format!(
@@ -294,6 +312,11 @@ fn write_run(
             customers_scored: scored,
             segments: per_segment,
             seconds: started.elapsed().as_secs_f64(),
+            phases: [
+                ("aggregate", first_row.unwrap_or(loaded)),
+                ("score_and_load", loaded - first_row.unwrap_or(loaded)),
+                ("index_and_attach", started.elapsed().as_secs_f64() - loaded),
+            ],
         })
     })
 }
@@ -461,31 +484,50 @@ impl LoadedMembership {
 /// The binary COPY header: signature, flags, header extension length.
 const BINARY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
 
-/// Copies `batch` into the loading table (one binary COPY: no text to parse) and empties it.
-fn load(
-    writer: &mut PgConnection,
-    batch: &mut Vec<LoadedMembership>,
-    progress: &Progress,
-) -> Result<(), diesel::result::Error> {
-    if batch.is_empty() {
-        return Ok(());
-    }
-    let mut data = Vec::with_capacity(BINARY_HEADER.len() + batch.len() * 160 + 2);
+/// An empty batch of binary COPY data: the header alone.
+fn binary_batch() -> Vec<u8> {
+    let mut data = Vec::with_capacity(BINARY_HEADER.len() + BATCH as usize * 160 + 2);
     data.extend_from_slice(BINARY_HEADER);
-    for membership in batch.iter() {
-        membership.write_binary(&mut data);
-    }
+    data
+}
+
+/// A batch with its trailer, ready to copy.
+fn finish_batch(mut data: Vec<u8>) -> Vec<u8> {
     data.extend_from_slice(&(-1_i16).to_be_bytes());
+    data
+}
+
+/// Copies one binary batch into the loading table (nothing to parse on the server's side).
+fn copy_binary(writer: &mut PgConnection, data: &[u8]) -> Result<(), diesel::result::Error> {
     diesel::copy_from(segment_memberships_loading::table)
         .from_raw_data(segment_memberships_loading::table, |copy| {
-            std::io::Write::write_all(copy, &data)
+            std::io::Write::write_all(copy, data)
                 .map_err(|error| diesel::result::Error::QueryBuilderError(error.into()))
         })
         .with_format(CopyFormat::Binary)
         .execute(writer)?;
-    progress.advance(batch.len() as u64);
-    batch.clear();
     Ok(())
+}
+
+/// Customers scored, in all and per segment id.
+#[derive(Debug, Default)]
+struct Tally {
+    per_segment: Vec<(i64, i64)>,
+    scored: i64,
+}
+
+impl Tally {
+    fn add(&mut self, segment_id: i64) {
+        self.scored += 1;
+        match self
+            .per_segment
+            .iter_mut()
+            .find(|(id, _)| *id == segment_id)
+        {
+            Some((_, count)) => *count += 1,
+            None => self.per_segment.push((segment_id, 1)),
+        }
+    }
 }
 
 /// The partition holding run `run_id`'s memberships.
