@@ -8,6 +8,10 @@ use utoipa::ToSchema;
 /// An interval `[low, high]`.
 pub type Interval = [f64; 2];
 
+/// The smallest significance level taken: below it the normal quantiles behind every interval
+/// run out of double precision (at 5e-324 they are infinite).
+pub const MIN_ALPHA: f64 = 1e-9;
+
 fn default_alpha() -> f64 {
     0.05
 }
@@ -60,7 +64,7 @@ pub struct ProportionsRequest {
     pub variants: Vec<ProportionsVariant>,
     /// 0.05 when absent.
     #[serde(default = "default_alpha")]
-    #[schema(exclusive_minimum = 0.0, exclusive_maximum = 1.0, default = 0.05)]
+    #[schema(minimum = 1e-9, exclusive_maximum = 1.0, default = 0.05)]
     pub alpha: f64,
     /// Planned share of each arm for the sample-ratio check; equal when absent.
     pub weights: Option<Vec<f64>>,
@@ -174,7 +178,7 @@ pub struct MeansRequest {
     #[schema(min_items = 2)]
     pub variants: Vec<MeansVariant>,
     #[serde(default = "default_alpha")]
-    #[schema(exclusive_minimum = 0.0, exclusive_maximum = 1.0, default = 0.05)]
+    #[schema(minimum = 1e-9, exclusive_maximum = 1.0, default = 0.05)]
     pub alpha: f64,
 }
 
@@ -287,7 +291,7 @@ pub struct PowerRequest {
     /// Standard deviation of the metric (means).
     pub sd: Option<f64>,
     #[serde(default = "default_alpha")]
-    #[schema(exclusive_minimum = 0.0, exclusive_maximum = 1.0, default = 0.05)]
+    #[schema(minimum = 1e-9, exclusive_maximum = 1.0, default = 0.05)]
     pub alpha: f64,
     #[schema(exclusive_minimum = 0.0, exclusive_maximum = 1.0)]
     pub power: Option<f64>,

@@ -467,9 +467,15 @@ fn check_experiment<'c>(checks: &'c mut Checks, fields: &ExperimentFields) -> &'
         checks.range("attribution_window_days", days, 1, 365);
     }
     if let Some(alpha) = fields.alpha
-        && !(alpha > 0.0 && alpha < 0.5)
+        && !(models::stats::MIN_ALPHA..0.5).contains(&alpha)
     {
-        checks.fail("alpha", "must be above 0 and below 0.5");
+        checks.fail(
+            "alpha",
+            format!(
+                "must be at least {} and below 0.5",
+                models::stats::MIN_ALPHA
+            ),
+        );
     }
     if let Some(size) = fields.planned_sample_size {
         checks.range("planned_sample_size", size, 1, 1_000_000_000);

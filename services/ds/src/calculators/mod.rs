@@ -9,7 +9,7 @@ pub mod routes;
 pub mod sequential;
 
 use models::stats::{
-    AdjustAnswer, AdjustMethod, AdjustRequest, ChiSquareOutcome, SrmRequest, TestOutcome,
+    AdjustAnswer, AdjustMethod, AdjustRequest, ChiSquareOutcome, MIN_ALPHA, SrmRequest, TestOutcome,
 };
 use service::{FieldError, Problem};
 use stats::{ChiSquare, StatsError, TestResult};
@@ -52,12 +52,12 @@ pub fn undefined_chi_square(df: u64, note: String) -> ChiSquareOutcome {
 
 /// Checks `alpha`, common to every calculator.
 pub fn check_alpha(alpha: f64) -> Result<(), Problem> {
-    if alpha > 0.0 && alpha < 1.0 {
+    if (MIN_ALPHA..1.0).contains(&alpha) {
         Ok(())
     } else {
         Err(Problem::validation(vec![FieldError::new(
             "alpha",
-            "must be above 0 and below 1",
+            format!("must be at least {MIN_ALPHA} and below 1"),
         )]))
     }
 }
@@ -138,6 +138,13 @@ pub fn adjust(request: &AdjustRequest) -> Result<AdjustAnswer, Problem> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_alpha_too_small_for_a_double_is_refused() {
+        assert!(check_alpha(5e-324).is_err());
+        assert!(check_alpha(MIN_ALPHA).is_ok());
+        assert!(check_alpha(1.0).is_err());
+    }
 
     #[test]
     fn holm_adjusts_the_defined_p_values_and_keeps_the_undefined() {
