@@ -152,6 +152,14 @@ fn a_database_with_data_is_refused_unless_reset() {
         "a refused run changed nothing"
     );
 
+    // A segmentation run's partition goes with the reset (run ids start again at 1).
+    diesel::connection::SimpleConnection::batch_execute(
+        &mut database.connect(),
+        "INSERT INTO segmentation_runs (id, scheme, rules, status) VALUES (1, 'classic', '{}', 'succeeded');
+         CREATE TABLE segment_memberships_run_1 PARTITION OF segment_memberships FOR VALUES IN (1);
+         INSERT INTO segment_memberships (run_id, customer_id, segment_id, total_score) VALUES (1, 1, 1, 10)",
+    )
+    .unwrap();
     generate(
         database.url(),
         scenario(80, 2),
@@ -160,6 +168,11 @@ fn a_database_with_data_is_refused_unless_reset() {
         &Progress::default(),
     )
     .unwrap();
+    let partitions = count(
+        &database,
+        "SELECT count(*) AS count FROM pg_inherits WHERE inhparent = 'segment_memberships'::regclass",
+    );
+    assert_eq!(partitions, 0);
     assert_eq!(
         count(&database, "SELECT count(*) AS count FROM customers"),
         80

@@ -1,5 +1,7 @@
 DROP VIEW customer_views;
 ALTER TABLE segment_memberships RENAME TO segment_memberships_partitioned;
+ALTER INDEX segment_memberships_pkey RENAME TO segment_memberships_partitioned_pkey;
+ALTER INDEX segment_memberships_segment_id_idx RENAME TO segment_memberships_partitioned_segment_idx;
 CREATE TABLE segment_memberships (
     run_id      bigint NOT NULL REFERENCES segmentation_runs (id) ON DELETE CASCADE,
     customer_id bigint NOT NULL REFERENCES customers (id) ON DELETE CASCADE,

@@ -16,7 +16,8 @@ CREATE TABLE segment_memberships (
     customer_id      bigint NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
     segment_id       bigint NOT NULL REFERENCES segments (id),
     total_score      double precision NOT NULL,
-    -- Each metric's value and score; NULL when the run's scheme does not use it.
+    -- Each metric's value (runs measure all six) and score (NULL where the scheme does not
+    -- score the metric; rows moved here from before keep what they had).
     frequency        bigint,
     minutes          bigint,
     monetary         double precision,

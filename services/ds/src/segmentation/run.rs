@@ -1,7 +1,10 @@
-//! A segmentation run: the database aggregates each customer's metrics, a cursor streams them
-//! here in batches, each is scored, and the memberships stream back into one COPY. The run row,
-//! its memberships and its `succeeded` status commit together, so readers see the previous run
-//! until this one is whole, and a run killed half-way leaves nothing.
+//! A segmentation run: the database aggregates each customer's metrics, the rows stream here,
+//! each is scored, and the memberships go back in binary COPY batches into a table of the
+//! run's own, which then becomes the run's partition of `segment_memberships`. The run row, its
+//! partition and its `succeeded` status commit together, so readers see the previous run until
+//! this one is whole, and a run killed half-way leaves nothing. Runs take turns (an advisory
+//! lock): each attaches a partition, and two at once would deadlock on the tables its foreign
+//! keys name.
 
 use std::time::Instant;
 
@@ -20,8 +23,15 @@ use models::views::segment_memberships_loading;
 
 use super::score::{CustomerMetrics, Quintiles, Scored, quintile_rules, score};
 
-/// Customers fetched from the cursor at a time: memory stays flat in the number of customers.
+/// Memberships per binary COPY: memory stays flat in the number of customers.
 const BATCH: u64 = 10_000;
+
+/// The advisory lock key that makes runs take turns (any constant no other code uses).
+const RUN_LOCK: i64 = 0x5345_474d_454e_5453; // "SEGMENTS"
+
+/// How long a run waits for the locks attaching its partition needs (customer writes wait
+/// behind a waiting run, so it gives up rather than hold them for long).
+const ATTACH_LOCK_TIMEOUT: &str = "10s";
 
 /// Why a run failed.
 #[derive(Debug, thiserror::Error)]
@@ -237,6 +247,9 @@ fn write_run(
         started,
     } = parts;
     writer.transaction(|writer| {
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+            .bind::<BigInt, _>(RUN_LOCK)
+            .execute(writer)?;
         let run_id = diesel::sql_query(
             "INSERT INTO segmentation_runs (rule_set_id, job_id, scheme, rules, window_days, status) \
              VALUES ($1, $2, $3, $4, $5, 'running') RETURNING id",
@@ -252,10 +265,8 @@ fn write_run(
         // keys; it becomes the run's partition below. Its CHECK holds every row to the run,
         // so attaching it need not scan for rows of another.
         writer.batch_execute(&format!(
-            "DROP TABLE IF EXISTS {partition}; \
-             CREATE TABLE segment_memberships_loading (LIKE segment_memberships, \
-                 CONSTRAINT segment_memberships_loading_run CHECK (run_id = {run_id}))",
-            partition = partition_name(run_id)
+            "CREATE TABLE segment_memberships_loading (LIKE segment_memberships, \
+                 CONSTRAINT segment_memberships_loading_run CHECK (run_id = {run_id}))"
         ))?;
         // The aggregate streams in row by row (a plain query may use parallel workers, a
         // cursor may not); each batch of scored rows goes out as one binary COPY. (Copying on
@@ -292,13 +303,14 @@ fn write_run(
         let loaded = started.elapsed().as_secs_f64();
         // Indexes built once over the loaded rows, and each foreign key checked in one pass
         // when the table is attached (PostgreSQL validates a new partition's keys as a whole).
+        let partition = partition_name(run_id);
         writer.batch_execute(&format!(
             "ALTER TABLE segment_memberships_loading RENAME TO {partition}; \
              ALTER TABLE {partition} ADD PRIMARY KEY (customer_id, run_id); \
              CREATE INDEX ON {partition} (segment_id, run_id); \
-             ALTER TABLE segment_memberships ATTACH PARTITION {partition} FOR VALUES IN ({run_id})",
-            partition = partition_name(run_id)
+             SET LOCAL lock_timeout = '{ATTACH_LOCK_TIMEOUT}'"
         ))?;
+        attach(writer, &partition, run_id)?;
         diesel::sql_query(
             "UPDATE segmentation_runs SET status = 'succeeded', customers_scored = $2, finished_at = clock_timestamp() \
              WHERE id = $1",
@@ -486,7 +498,7 @@ const BINARY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
 
 /// An empty batch of binary COPY data: the header alone.
 fn binary_batch() -> Vec<u8> {
-    let mut data = Vec::with_capacity(BINARY_HEADER.len() + BATCH as usize * 160 + 2);
+    let mut data = Vec::with_capacity(BINARY_HEADER.len() + BATCH as usize * 200 + 2);
     data.extend_from_slice(BINARY_HEADER);
     data
 }
@@ -527,6 +539,33 @@ impl Tally {
             Some((_, count)) => *count += 1,
             None => self.per_segment.push((segment_id, 1)),
         }
+    }
+}
+
+/// Attaches `partition` as run `run_id`'s; PostgreSQL checks each foreign key in one pass. A
+/// customer deleted since the run's snapshot fails the check: their memberships are dropped
+/// (under a lock that keeps customers as they are until the run commits) and it is tried once
+/// more. Any other failure (a segment deleted meanwhile) fails the run.
+fn attach(
+    writer: &mut PgConnection,
+    partition: &str,
+    run_id: i64,
+) -> Result<(), diesel::result::Error> {
+    let statement = format!(
+        "ALTER TABLE segment_memberships ATTACH PARTITION {partition} FOR VALUES IN ({run_id})"
+    );
+    match writer.transaction(|writer| writer.batch_execute(&statement)) {
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::ForeignKeyViolation,
+            _,
+        )) => {
+            writer.batch_execute(&format!(
+                "LOCK TABLE customers IN SHARE ROW EXCLUSIVE MODE; \
+                 DELETE FROM {partition} m WHERE NOT EXISTS (SELECT 1 FROM customers c WHERE c.id = m.customer_id)"
+            ))?;
+            writer.batch_execute(&statement)
+        }
+        other => other,
     }
 }
 

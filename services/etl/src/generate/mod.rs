@@ -53,6 +53,12 @@ const DATA_TABLES: &str = "customers, titles, subscriptions, watch_sessions, eve
      conversions, experiments, variants, assignments, messages, message_events, analyses, suppressions, \
      segmentation_runs, segment_memberships, scenarios, scenario_effects";
 
+/// Drops every segmentation run's partition of `segment_memberships`.
+const DROP_MEMBERSHIP_PARTITIONS: &str = "DO $$ DECLARE part regclass; BEGIN \
+    FOR part IN SELECT inhrelid::regclass FROM pg_inherits WHERE inhparent = 'segment_memberships'::regclass LOOP \
+        EXECUTE format('DROP TABLE %s', part); \
+    END LOOP; END $$";
+
 /// Tables loaded customer by customer (all but titles), for progress.
 const CUSTOMER_TABLES: u64 = 10;
 
@@ -335,6 +341,8 @@ struct Count {
 /// Refuses a database that holds data, unless `reset`, which empties it in this transaction.
 fn prepare(connection: &mut PgConnection, reset: bool) -> Result<(), GenerateError> {
     if reset {
+        // Run ids start again at 1: the runs' membership partitions go with their runs.
+        diesel::sql_query(DROP_MEMBERSHIP_PARTITIONS).execute(connection)?;
         diesel::sql_query(format!("TRUNCATE {DATA_TABLES} RESTART IDENTITY"))
             .execute(connection)?;
         return Ok(());
