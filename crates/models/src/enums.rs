@@ -195,6 +195,8 @@ text_enum! {
         Running => "running",
         Succeeded => "succeeded",
         Failed => "failed",
+        /// Succeeded, but older than the runs whose memberships are kept (`DS_KEEP_RUNS`).
+        Archived => "archived",
     }
 }
 

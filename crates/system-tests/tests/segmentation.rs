@@ -507,3 +507,66 @@ async fn rule_sets_are_data_and_runs_keep_the_rules_they_applied() {
         .count();
     assert!((300..=500).contains(&top), "{top} score 5 on minutes");
 }
+
+/// Partitions stay bounded: with `DS_KEEP_RUNS=2`, a third run archives the first (its
+/// partition dropped, its row kept) and customers read the newest.
+#[tokio::test]
+async fn runs_beyond_the_kept_number_are_archived() {
+    use diesel::RunQueryDsl as _;
+    let ds = testkit::spawn_app_with::<ds::Ds>(
+        testkit::TestDatabase::migrated(),
+        &[("DS_KEEP_RUNS", "2")],
+    )
+    .await;
+    diesel::connection::SimpleConnection::batch_execute(
+        &mut ds.database.connect(),
+        "INSERT INTO customers (first_name, last_name, email)
+         SELECT 'C', i::text, 'c' || i || '@example.com' FROM generate_series(1, 50) i",
+    )
+    .unwrap();
+    let http = reqwest::Client::new();
+    let mut last = Value::Null;
+    for _ in 0..3 {
+        let job: Value = http
+            .post(ds.url("/v1/segmentation-runs"))
+            .bearer_auth(testkit::SERVICE_TOKEN)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        last = wait_for_job(
+            &http,
+            &ds.url("/v1/jobs"),
+            testkit::SERVICE_TOKEN,
+            job["id"].as_i64().unwrap(),
+        )
+        .await;
+        assert_eq!(last["status"], "succeeded", "{last}");
+    }
+    assert_eq!(last["counts"]["archived_runs"], json!([1]));
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        value: String,
+    }
+    let rows: Vec<Row> =
+        diesel::sql_query("SELECT id || ' ' || status AS value FROM segmentation_runs ORDER BY id")
+            .load(&mut ds.database.connect())
+            .unwrap();
+    let runs: Vec<&str> = rows.iter().map(|row| row.value.as_str()).collect();
+    assert_eq!(runs, ["1 archived", "2 succeeded", "3 succeeded"]);
+    let partitions: Vec<Row> = diesel::sql_query(
+        "SELECT inhrelid::regclass::text AS value FROM pg_inherits
+         WHERE inhparent = 'segment_memberships'::regclass ORDER BY 1",
+    )
+    .load(&mut ds.database.connect())
+    .unwrap();
+    let partitions: Vec<&str> = partitions.iter().map(|row| row.value.as_str()).collect();
+    assert_eq!(
+        partitions,
+        ["segment_memberships_run_2", "segment_memberships_run_3"]
+    );
+}

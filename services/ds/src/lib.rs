@@ -53,7 +53,9 @@ impl Service for Ds {
             &settings.common.database,
             &settings.worker,
             "ds",
-            worker::DsJobs,
+            worker::DsJobs {
+                keep_runs: settings.keep_runs,
+            },
         )?;
         Ok(running)
     }

@@ -8,14 +8,25 @@ use service::worker::WorkerSettings;
 pub struct Settings {
     pub common: CommonSettings,
     pub worker: WorkerSettings,
+    /// `DS_KEEP_RUNS`: succeeded segmentation runs whose memberships are kept (older ones are
+    /// archived: their partitions dropped, their rows kept).
+    pub keep_runs: u32,
 }
 
 impl ServiceSettings for Settings {
     fn from_env(env: &Env, listen: Listen) -> Result<Self, SettingsError> {
-        Ok(Settings {
+        let settings = Settings {
             common: CommonSettings::from_env(env, listen.variable, listen.default)?,
             worker: WorkerSettings::from_env(env)?,
-        })
+            keep_runs: env.or("DS_KEEP_RUNS", 30)?,
+        };
+        if settings.keep_runs == 0 {
+            return Err(SettingsError::Malformed {
+                name: "DS_KEEP_RUNS".to_owned(),
+                reason: "must be at least 1".to_owned(),
+            });
+        }
+        Ok(settings)
     }
 
     fn common(&self) -> &CommonSettings {
