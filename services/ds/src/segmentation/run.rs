@@ -301,13 +301,16 @@ fn write_run(
             scored,
         } = tally;
         let loaded = started.elapsed().as_secs_f64();
-        // Indexes built once over the loaded rows, and each foreign key checked in one pass
-        // when the table is attached (PostgreSQL validates a new partition's keys as a whole).
+        // Indexes built once over the loaded rows, statistics taken at once (queries right
+        // after the run, an analysis joining it, would otherwise plan blind until autovacuum
+        // comes by), and each foreign key checked in one pass when the table is attached
+        // (PostgreSQL validates a new partition's keys as a whole).
         let partition = partition_name(run_id);
         writer.batch_execute(&format!(
             "ALTER TABLE segment_memberships_loading RENAME TO {partition}; \
              ALTER TABLE {partition} ADD PRIMARY KEY (customer_id, run_id); \
              CREATE INDEX ON {partition} (segment_id, run_id); \
+             ANALYZE {partition}; \
              SET LOCAL lock_timeout = '{ATTACH_LOCK_TIMEOUT}'"
         ))?;
         attach(writer, &partition, run_id)?;
