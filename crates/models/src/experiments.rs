@@ -214,7 +214,7 @@ pub struct VariantUpdateForm {
 )]
 #[cfg_attr(feature = "db", diesel(table_name = crate::schema::assignments, check_for_backend(diesel::pg::Pg)))]
 #[schema(example = json!({"id": 5001, "experiment_id": 12, "customer_id": 1042, "variant_id": 25,
-    "bucket": 0.4137, "phase": "full", "assigned_at": "2026-03-01T09:00:00Z"}))]
+    "bucket": 0.4137, "phase": "full", "assigned_at": "2026-03-01T09:00:00Z", "segment_id": 2}))]
 pub struct Assignment {
     pub id: i64,
     pub experiment_id: i64,
@@ -225,6 +225,8 @@ pub struct Assignment {
     pub bucket: f64,
     pub phase: ExperimentPhase,
     pub assigned_at: DateTime<Utc>,
+    /// The customer's segment when assigned (what analyses break results down by).
+    pub segment_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

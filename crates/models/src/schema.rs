@@ -34,6 +34,7 @@ diesel::table! {
         bucket -> Float8,
         phase -> Text,
         assigned_at -> Timestamptz,
+        segment_id -> Nullable<Int8>,
     }
 }
 
@@ -360,6 +361,7 @@ diesel::joinable!(analyses -> experiments (experiment_id));
 diesel::joinable!(analyses -> jobs (job_id));
 diesel::joinable!(assignments -> customers (customer_id));
 diesel::joinable!(assignments -> experiments (experiment_id));
+diesel::joinable!(assignments -> segments (segment_id));
 diesel::joinable!(assignments -> variants (variant_id));
 diesel::joinable!(conversions -> customers (customer_id));
 diesel::joinable!(conversions -> experiments (experiment_id));

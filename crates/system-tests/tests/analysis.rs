@@ -25,9 +25,9 @@ INSERT INTO experiments (id, name, status, phase, goal_metric, holdout_fraction,
 VALUES (1, 'Basic for $10', 'running', 'full', 'conversion', 0.1, 2000, now() - interval '40 days');
 INSERT INTO variants (id, experiment_id, key, weight, is_control, subject, body_text, body_html)
 VALUES (1, 1, 'A', 1, true, 'Hello', 'Hi', '<p>Hi</p>'), (2, 1, 'B', 1, false, 'Hello!', 'Hi!', '<p>Hi!</p>');
-INSERT INTO assignments (experiment_id, customer_id, variant_id, bucket, phase, assigned_at)
+INSERT INTO assignments (experiment_id, customer_id, variant_id, bucket, phase, assigned_at, segment_id)
 SELECT 1, i, CASE WHEN i % 20 IN (0, 10) THEN NULL WHEN i % 20 < 10 THEN 1 ELSE 2 END, 0.5, 'full',
-       now() - interval '40 days'
+       now() - interval '40 days', CASE WHEN i <= 500 THEN 4 WHEN i <= 1500 THEN 2 END
 FROM generate_series(1, 2000) i;
 INSERT INTO messages (id, experiment_id, customer_id, variant_id, email, status, sent_at)
 SELECT gen_random_uuid(), 1, a.customer_id, a.variant_id, 'c' || a.customer_id || '@example.com', 'sent', now() - interval '40 days'
@@ -216,6 +216,28 @@ async fn an_analysis_counts_by_assignment_tests_each_metric_and_recommends() {
     for dimension in ["age_band", "device", "region", "segment"] {
         assert!(dimensions.contains(&dimension), "{dimensions:?}");
     }
+    // Segments as recorded at assignment: 500 Star Customers, 1,000 Vulnerable, 500 not recorded.
+    let segments: Vec<(&str, i64)> = breakdowns
+        .iter()
+        .filter(|b| b["dimension"] == "segment")
+        .map(|b| {
+            let customers = b["arms"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|arm| arm["assigned"].as_i64().unwrap())
+                .sum();
+            (b["value"].as_str().unwrap(), customers)
+        })
+        .collect();
+    assert_eq!(
+        segments,
+        [
+            ("(not recorded)", 500),
+            ("Star Customers", 500),
+            ("Vulnerable Customers", 1000)
+        ]
+    );
     let young = breakdowns.iter().find(|b| b["value"] == "25-34").unwrap();
     assert_eq!(young["arms"][0]["assigned"], 0);
     assert_eq!(young["arms"][1]["assigned"], b[0]);

@@ -12,11 +12,11 @@ use serde::Serialize;
 /// out of the comparison. Delivered: sent and not bounced. Opens and clicks: unique per
 /// recipient, machines and scanners left out (each message keeps its first human open and
 /// click, see migration 000012).
-/// A conversion counts when it falls within the window after the customer's assignment.
+/// A conversion counts when it falls within the window after the customer's assignment. The
+/// segment is the customer's when assigned (recorded on the assignment), never one measured
+/// after the e-mail.
 const CELLS_SQL: &str = "\
-WITH latest_run AS (
-    SELECT max(id) AS id FROM segmentation_runs WHERE status = 'succeeded'
-), outcome AS (
+WITH outcome AS (
     SELECT a.customer_id, sum(c.revenue_cents) / 100.0 AS revenue
     FROM assignments a
     JOIN conversions c ON c.customer_id = a.customer_id
@@ -31,7 +31,7 @@ WITH latest_run AS (
            m.clicked_at IS NOT NULL AS clicked,
            o.customer_id IS NOT NULL AS converted,
            coalesce(o.revenue, 0)::float8 AS revenue,
-           coalesce(s.name, '(none)') AS segment,
+           coalesce(s.name, '(not recorded)') AS segment,
            coalesce(cu.age_band, '(unknown)') AS age_band,
            coalesce(cu.region, '(unknown)') AS region,
            coalesce(cu.device, '(unknown)') AS device
@@ -39,8 +39,7 @@ WITH latest_run AS (
     JOIN customers cu ON cu.id = a.customer_id
     LEFT JOIN messages m ON m.experiment_id = a.experiment_id AND m.customer_id = a.customer_id
     LEFT JOIN outcome o ON o.customer_id = a.customer_id
-    LEFT JOIN segment_memberships sm ON sm.run_id = (SELECT id FROM latest_run) AND sm.customer_id = a.customer_id
-    LEFT JOIN segments s ON s.id = sm.segment_id
+    LEFT JOIN segments s ON s.id = a.segment_id
     WHERE a.experiment_id = $1 AND a.phase <> 'winner'
 ), cells AS (
     -- One row per arm and combination of the breakdowns first (hundreds, not a million):
