@@ -324,6 +324,17 @@ async fn too_little_data_says_how_much_of_the_plan_is_in() {
             .contains("not enough data: 38% of the planned sample (760 of 2000)"),
         "{recommendation}"
     );
+    // An experiment without variants has nothing to analyse: refused, no job queued.
+    diesel::sql_query("INSERT INTO experiments (id, name) VALUES (2, 'empty')")
+        .execute(&mut connection)
+        .unwrap();
+    let refused = http
+        .post(format!("{}/api/v1/experiments/2/analyze", platform.api.url))
+        .bearer_auth(ADMIN_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 409);
     // Zero conversions everywhere: undefined tests say why instead of failing the analysis.
     let goal = &analysis["results"]["metrics"][0]["comparisons"][0];
     assert_eq!(goal["p_value"], Value::Null);

@@ -350,23 +350,15 @@ async fn the_api_runs_generate_and_import_jobs_on_etl() {
     // A CSV upload through the api becomes an import job.
     let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../services/etl/tests/fixtures/import/example");
-    let boundary = "api-upload-boundary";
-    let mut body = Vec::new();
-    for name in ["titles.csv", "customers.csv", "watch_sessions.csv"] {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\r\n").as_bytes(),
-        );
-        body.extend_from_slice(&std::fs::read(fixtures.join(name)).unwrap());
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    let files: Vec<(&str, Vec<u8>)> = ["titles.csv", "customers.csv", "watch_sessions.csv"]
+        .into_iter()
+        .map(|name| (name, std::fs::read(fixtures.join(name)).unwrap()))
+        .collect();
+    let (content_type, body) = testkit::multipart_files(&files);
     let uploaded = http
         .post(format!("{api}/api/v1/jobs"))
         .bearer_auth(testkit::ADMIN_KEY)
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
+        .header("content-type", content_type)
         .body(body)
         .send()
         .await

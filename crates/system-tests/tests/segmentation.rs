@@ -84,23 +84,15 @@ fn import_files() -> Vec<(&'static str, String)> {
 }
 
 async fn upload(http: &reqwest::Client, api: &str, files: &[(&str, String)]) -> Value {
-    let boundary = "ds223-upload-boundary";
-    let mut body = Vec::new();
-    for (name, content) in files {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\r\n").as_bytes(),
-        );
-        body.extend_from_slice(content.as_bytes());
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    let files: Vec<(&str, Vec<u8>)> = files
+        .iter()
+        .map(|(name, content)| (*name, content.clone().into_bytes()))
+        .collect();
+    let (content_type, body) = testkit::multipart_files(&files);
     let response = http
         .post(format!("{api}/api/v1/jobs"))
         .bearer_auth(ADMIN_KEY)
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
+        .header("content-type", content_type)
         .body(body)
         .send()
         .await

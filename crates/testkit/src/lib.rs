@@ -130,3 +130,20 @@ pub async fn job_status(
         .expect("the jobs route answers");
     response.json().await.expect("the jobs route answers")
 }
+
+/// Files as a `multipart/form-data` body (each a `file` field named by its file name), and
+/// the content type that goes with it: what the api's import upload takes.
+pub fn multipart_files(files: &[(&str, Vec<u8>)]) -> (String, Vec<u8>) {
+    let boundary = "streamlab-test-upload-boundary";
+    let mut body = Vec::new();
+    for (name, content) in files {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(content);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}

@@ -113,14 +113,7 @@ pub async fn run_distribution(
 ) -> Result<web::Json<Vec<SegmentShare>>, Problem> {
     let run_id = id.into_inner();
     let mut connection = connection(&pool).await?;
-    exists(
-        &mut connection,
-        segmentation_runs::table
-            .find(run_id)
-            .select(segmentation_runs::id),
-    )
-    .await?
-    .ok_or_else(|| Problem::not_found(format!("no segmentation run {run_id}")))?;
+    run_exists(&mut connection, run_id).await?;
     let shares = diesel::sql_query(
         "SELECT s.id AS segment_id, s.name AS segment_name, count(*) AS customers,                 count(*)::float8 / sum(count(*)) OVER () AS share, avg(m.total_score) AS mean_total_score          FROM segment_memberships m JOIN segments s ON s.id = m.segment_id          WHERE m.run_id = $1 GROUP BY s.id, s.name, s.sort_order ORDER BY s.sort_order",
     )
@@ -177,14 +170,7 @@ pub async fn list_run_memberships(
         query
     };
     let mut connection = connection(&pool).await?;
-    exists(
-        &mut connection,
-        segmentation_runs::table
-            .find(run_id)
-            .select(segmentation_runs::id),
-    )
-    .await?
-    .ok_or_else(|| Problem::not_found(format!("no segmentation run {run_id}")))?;
+    run_exists(&mut connection, run_id).await?;
     let page = load_page!(
         &mut connection,
         filtered,
@@ -239,6 +225,19 @@ pub async fn list_customer_segments(
         page_query.total
     );
     Ok(web::Json(page.map(SegmentMembership::from)))
+}
+
+/// 404 unless run `run_id` exists.
+async fn run_exists(connection: &mut AsyncPgConnection, run_id: i64) -> Result<(), Problem> {
+    exists(
+        connection,
+        segmentation_runs::table
+            .find(run_id)
+            .select(segmentation_runs::id),
+    )
+    .await?
+    .map(|_| ())
+    .ok_or_else(|| Problem::not_found(format!("no segmentation run {run_id}")))
 }
 
 async fn exists<Q>(connection: &mut AsyncPgConnection, query: Q) -> Result<Option<i64>, Problem>

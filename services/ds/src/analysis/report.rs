@@ -51,6 +51,9 @@ pub struct ArmResult {
     pub unique_human_clicks: i64,
     pub conversions: i64,
     pub revenue: f64,
+    /// For revenue's variance (the t-test); kept out of the report.
+    #[serde(skip)]
+    pub revenue_sum_squares: f64,
     pub open_rate: Option<f64>,
     pub click_rate: Option<f64>,
     pub conversion_rate: Option<f64>,
@@ -82,6 +85,14 @@ pub struct MetricComparison {
     pub sequential_p_value_adjusted: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+impl MetricComparison {
+    /// Sets the adjusted p-value and whether it is significant at `alpha`.
+    fn adjust(&mut self, p_value_adjusted: Option<f64>, alpha: f64) {
+        self.p_value_adjusted = p_value_adjusted;
+        self.significant = p_value_adjusted.is_some_and(|p| p < alpha);
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -190,6 +201,7 @@ fn arm_results(design: &Design, cells: &[&Cell]) -> Vec<ArmResult> {
                 unique_human_clicks: get(|cell| cell.clicked),
                 conversions: get(|cell| cell.converted),
                 revenue,
+                revenue_sum_squares: cell.map_or(0.0, |cell| cell.revenue_sum_squares),
                 open_rate: ratio(get(|cell| cell.opened), assigned),
                 click_rate: ratio(get(|cell| cell.clicked), assigned),
                 conversion_rate: ratio(get(|cell| cell.converted), assigned),
@@ -199,69 +211,84 @@ fn arm_results(design: &Design, cells: &[&Cell]) -> Vec<ArmResult> {
         .collect()
 }
 
-/// One metric tested for every arm against the first, by the calculators; with its kind and
-/// test. No comparison with fewer than two arms.
-fn compare_arms(
-    metric: GoalMetric,
-    arms: &[ArmResult],
-    cells: &[&Cell],
-    alpha: f64,
-) -> Result<(&'static str, &'static str, Vec<MetricComparison>), Problem> {
-    let kind = if metric == GoalMetric::Revenue {
+/// How a metric is measured and tested: a rate per assigned customer (pooled z-test) or a
+/// mean (revenue per assigned customer, Welch's t-test).
+fn kind_and_test(metric: GoalMetric) -> (&'static str, &'static str) {
+    if metric == GoalMetric::Revenue {
         ("mean", "welch_t")
     } else {
         ("proportion", "two_proportion_z_pooled")
-    };
+    }
+}
+
+/// One metric tested for every arm against the first, by the calculators' code; none with
+/// fewer than two arms. `significant` is set once the p-values are adjusted (see `report`).
+fn compare_arms(
+    metric: GoalMetric,
+    arms: &[ArmResult],
+    alpha: f64,
+) -> Result<Vec<MetricComparison>, Problem> {
     if arms.len() < 2 {
-        return Ok((kind.0, kind.1, Vec::new()));
+        return Ok(Vec::new());
+    }
+    let comparison = |variant: String, design_arm: &ArmResult| MetricComparison {
+        variant,
+        variant_id: design_arm.variant_id,
+        control_value: None,
+        value: None,
+        absolute_lift: None,
+        relative_lift: None,
+        ci_absolute: None,
+        ci_relative: None,
+        p_value: None,
+        p_value_adjusted: None,
+        significant: false,
+        chance_to_win: None,
+        expected_loss: None,
+        sequential_p_value: None,
+        sequential_p_value_adjusted: None,
+        note: None,
+    };
+    if metric == GoalMetric::Revenue {
+        let variants = arms
+            .iter()
+            .map(|arm| MeansVariant {
+                name: arm.key.clone(),
+                n: Some(arm.assigned),
+                sum: Some(arm.revenue),
+                sum_squares: Some(arm.revenue_sum_squares),
+                ..MeansVariant::default()
+            })
+            .collect();
+        let answer = means::answer(&MeansRequest { variants, alpha })?;
+        let control_value = answer.variants[0].mean;
+        return Ok(answer
+            .comparisons
+            .into_iter()
+            .zip(&answer.variants[1..])
+            .zip(&arms[1..])
+            .map(|((tested, arm), design_arm)| MetricComparison {
+                control_value,
+                value: arm.mean,
+                absolute_lift: tested.difference,
+                relative_lift: tested.relative_lift,
+                ci_absolute: tested.welch.ci,
+                ci_relative: tested.ci_relative,
+                p_value: tested.welch.p_value,
+                p_value_adjusted: tested.p_value_adjusted,
+                chance_to_win: tested.chance_to_win,
+                expected_loss: tested.expected_loss,
+                sequential_p_value: tested.sequential.p_value,
+                note: tested.welch.note,
+                ..comparison(tested.variant, design_arm)
+            })
+            .collect());
     }
     let successes = |arm: &ArmResult| match metric {
         GoalMetric::Open => arm.unique_opens,
         GoalMetric::Click => arm.unique_human_clicks,
         _ => arm.conversions,
     };
-    if metric == GoalMetric::Revenue {
-        let variants = arms
-            .iter()
-            .map(|arm| {
-                let cell = cells.iter().find(|cell| cell.variant_id == arm.variant_id);
-                MeansVariant {
-                    name: arm.key.clone(),
-                    n: Some(arm.assigned),
-                    sum: Some(arm.revenue),
-                    sum_squares: Some(cell.map_or(0.0, |cell| cell.revenue_sum_squares)),
-                    ..MeansVariant::default()
-                }
-            })
-            .collect();
-        let answer = means::answer(&MeansRequest { variants, alpha })?;
-        let control_value = answer.variants[0].mean;
-        let comparisons = answer
-            .comparisons
-            .into_iter()
-            .zip(&answer.variants[1..])
-            .zip(&arms[1..])
-            .map(|((comparison, arm), design_arm)| MetricComparison {
-                variant: comparison.variant,
-                variant_id: design_arm.variant_id,
-                control_value,
-                value: arm.mean,
-                absolute_lift: comparison.difference,
-                relative_lift: comparison.relative_lift,
-                ci_absolute: comparison.welch.ci,
-                ci_relative: comparison.ci_relative,
-                p_value: comparison.welch.p_value,
-                p_value_adjusted: comparison.p_value_adjusted,
-                significant: comparison.p_value_adjusted.is_some_and(|p| p < alpha),
-                chance_to_win: comparison.chance_to_win,
-                expected_loss: comparison.expected_loss,
-                sequential_p_value: comparison.sequential.p_value,
-                sequential_p_value_adjusted: None,
-                note: comparison.welch.note,
-            })
-            .collect();
-        return Ok((kind.0, kind.1, comparisons));
-    }
     let variants = arms
         .iter()
         .map(|arm| ProportionsVariant {
@@ -277,31 +304,27 @@ fn compare_arms(
         prior: None,
     })?;
     let control_value = answer.variants[0].rate;
-    let comparisons = answer
+    Ok(answer
         .comparisons
         .into_iter()
         .zip(&answer.variants[1..])
         .zip(&arms[1..])
-        .map(|((comparison, arm), design_arm)| MetricComparison {
-            variant: comparison.variant,
-            variant_id: design_arm.variant_id,
+        .map(|((tested, arm), design_arm)| MetricComparison {
             control_value,
             value: arm.rate,
-            absolute_lift: comparison.absolute_lift,
-            relative_lift: comparison.relative_lift,
-            ci_absolute: comparison.ci_absolute,
-            ci_relative: comparison.ci_relative,
-            p_value: comparison.z_test.p_value,
-            p_value_adjusted: comparison.p_value_adjusted,
-            significant: comparison.p_value_adjusted.is_some_and(|p| p < alpha),
-            chance_to_win: comparison.chance_to_win,
-            expected_loss: comparison.expected_loss,
-            sequential_p_value: comparison.sequential.p_value,
-            sequential_p_value_adjusted: None,
-            note: comparison.z_test.note,
+            absolute_lift: tested.absolute_lift,
+            relative_lift: tested.relative_lift,
+            ci_absolute: tested.ci_absolute,
+            ci_relative: tested.ci_relative,
+            p_value: tested.z_test.p_value,
+            p_value_adjusted: tested.p_value_adjusted,
+            chance_to_win: tested.chance_to_win,
+            expected_loss: tested.expected_loss,
+            sequential_p_value: tested.sequential.p_value,
+            note: tested.z_test.note,
+            ..comparison(tested.variant, design_arm)
         })
-        .collect();
-    Ok((kind.0, kind.1, comparisons))
+        .collect())
 }
 
 /// One metric: each treatment against control (Holm-adjusted across the treatments, for the
@@ -310,11 +333,13 @@ fn metric_result(
     metric: GoalMetric,
     goal: bool,
     arms: &[ArmResult],
-    cells: &[&Cell],
     alpha: f64,
 ) -> Result<MetricResult, Problem> {
     let sending: Vec<ArmResult> = arms.iter().filter(|arm| !arm.holdout).cloned().collect();
-    let (kind, test, mut comparisons) = compare_arms(metric, &sending, cells, alpha)?;
+    let mut comparisons = compare_arms(metric, &sending, alpha)?;
+    for comparison in &mut comparisons {
+        comparison.adjust(comparison.p_value_adjusted, alpha);
+    }
     let sequential: Vec<Option<f64>> = comparisons.iter().map(|c| c.sequential_p_value).collect();
     for (comparison, adjusted) in comparisons.iter_mut().zip(holm_adjusted(&sequential)) {
         comparison.sequential_p_value_adjusted = adjusted;
@@ -322,13 +347,17 @@ fn metric_result(
     let holdout = match (sending.first(), arms.iter().find(|arm| arm.holdout)) {
         (Some(control), Some(holdout)) => {
             let pair = [control.clone(), holdout.clone()];
-            compare_arms(metric, &pair, cells, alpha)?
-                .2
+            compare_arms(metric, &pair, alpha)?
                 .into_iter()
                 .next()
+                .map(|mut holdout| {
+                    holdout.adjust(holdout.p_value_adjusted, alpha);
+                    holdout
+                })
         }
         _ => None,
     };
+    let (kind, test) = kind_and_test(metric);
     Ok(MetricResult {
         metric,
         goal,
@@ -509,18 +538,12 @@ pub fn report(design: &Design, cells: &[Cell]) -> Result<Report, Problem> {
     let assigned: i64 = arms.iter().map(|arm| arm.assigned).sum();
     let alpha = design.alpha;
     let mut metrics = Vec::with_capacity(METRICS.len());
-    metrics.push(metric_result(
-        design.goal_metric,
-        true,
-        &arms,
-        &overall,
-        alpha,
-    )?);
+    metrics.push(metric_result(design.goal_metric, true, &arms, alpha)?);
     for metric in METRICS
         .into_iter()
         .filter(|metric| *metric != design.goal_metric)
     {
-        metrics.push(metric_result(metric, false, &arms, &overall, alpha)?);
+        metrics.push(metric_result(metric, false, &arms, alpha)?);
     }
     // The secondary metrics share one Holm adjustment over every treatment and metric.
     let secondary: Vec<Option<f64>> = metrics[1..]
@@ -530,8 +553,7 @@ pub fn report(design: &Design, cells: &[Cell]) -> Result<Report, Problem> {
     let mut adjusted = holm_adjusted(&secondary).into_iter();
     for metric in &mut metrics[1..] {
         for comparison in &mut metric.comparisons {
-            comparison.p_value_adjusted = adjusted.next().flatten();
-            comparison.significant = comparison.p_value_adjusted.is_some_and(|p| p < alpha);
+            comparison.adjust(adjusted.next().flatten(), alpha);
         }
     }
     let observed: Vec<i64> = arms.iter().map(|arm| arm.assigned).collect();
@@ -570,7 +592,7 @@ pub fn report(design: &Design, cells: &[Cell]) -> Result<Report, Problem> {
             .filter(|cell| cell.dimension == dimension && cell.value == value)
             .collect();
         let group_arms = arm_results(design, &group);
-        let goal = metric_result(design.goal_metric, true, &group_arms, &group, alpha).ok();
+        let goal = metric_result(design.goal_metric, true, &group_arms, alpha).ok();
         breakdowns.push(Breakdown {
             dimension: dimension.to_owned(),
             value: value.to_owned(),

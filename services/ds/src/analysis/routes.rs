@@ -1,11 +1,13 @@
 //! `POST /v1/experiments/{id}/analyze`: queues an analysis of an experiment as a job.
 
 use actix_web::{HttpResponse, post, web};
-use diesel::{OptionalExtension as _, QueryDsl as _};
+use diesel::{
+    ExpressionMethods as _, NullableExpressionMethods as _, OptionalExtension as _, QueryDsl as _,
+};
 use diesel_async::RunQueryDsl as _;
 use models::enums::JobKind;
 use models::jobs::Job;
-use models::schema::experiments;
+use models::schema::{experiments, variants};
 use serde_json::json;
 use service::Problem;
 use service::auth::InternalCaller;
@@ -21,6 +23,7 @@ use service::problem::connection;
         (status = 202, description = "The analysis job, queued", body = Job),
         (status = 401, description = "Missing or wrong service token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such experiment", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The experiment has no variants", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/v1/experiments/{id}/analyze")]
@@ -31,13 +34,25 @@ pub async fn analyze_experiment(
 ) -> Result<HttpResponse, Problem> {
     let experiment_id = id.into_inner();
     let mut connection = connection(&pool).await?;
-    experiments::table
+    // The experiment and how many variants it has: one without any has nothing to analyse.
+    let variant_count: i64 = experiments::table
         .find(experiment_id)
-        .select(experiments::id)
-        .first::<i64>(&mut connection)
+        .select(
+            variants::table
+                .filter(variants::experiment_id.eq(experiments::id))
+                .count()
+                .single_value()
+                .assume_not_null(),
+        )
+        .first(&mut connection)
         .await
         .optional()?
         .ok_or_else(|| Problem::not_found(format!("no experiment {experiment_id}")))?;
+    if variant_count == 0 {
+        return Err(Problem::conflict(format!(
+            "experiment {experiment_id} has no variants: there is nothing to analyse"
+        )));
+    }
     service::jobs::enqueue(
         &mut connection,
         JobKind::Analysis,

@@ -14,7 +14,7 @@ use stats::ranks::mann_whitney;
 use stats::sequential::Estimate;
 
 use super::sequential::sequential;
-use super::{MAX_VARIANTS, check_alpha, holm_adjusted};
+use super::{check_alpha, check_variant_count, holm_adjusted};
 
 /// Most raw values accepted over all arms (the exact Mann-Whitney is quadratic in them).
 pub const MAX_VALUES: usize = 100_000;
@@ -22,18 +22,7 @@ pub const MAX_VALUES: usize = 100_000;
 fn read(request: &MeansRequest) -> Result<Vec<Summary>, Problem> {
     check_alpha(request.alpha)?;
     let mut checks = Checks::new();
-    if request.variants.len() < 2 {
-        checks.fail(
-            "variants",
-            "must have at least two variants, the first the control",
-        );
-    }
-    if request.variants.len() > MAX_VARIANTS {
-        checks.fail(
-            "variants",
-            format!("must have at most {MAX_VARIANTS} variants"),
-        );
-    }
+    check_variant_count(&mut checks, request.variants.len());
     let values: usize = request
         .variants
         .iter()

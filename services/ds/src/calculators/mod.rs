@@ -11,6 +11,7 @@ pub mod sequential;
 use models::stats::{
     AdjustAnswer, AdjustMethod, AdjustRequest, ChiSquareOutcome, MIN_ALPHA, SrmRequest, TestOutcome,
 };
+use service::validate::Checks;
 use service::{FieldError, Problem};
 use stats::{ChiSquare, StatsError, TestResult};
 
@@ -59,6 +60,22 @@ pub fn check_alpha(alpha: f64) -> Result<(), Problem> {
             "alpha",
             format!("must be at least {MIN_ALPHA} and below 1"),
         )]))
+    }
+}
+
+/// Two arms at least (the first the control), `MAX_VARIANTS` at most.
+pub fn check_variant_count(checks: &mut Checks, count: usize) {
+    if count < 2 {
+        checks.fail(
+            "variants",
+            "must have at least two variants, the first the control",
+        );
+    }
+    if count > MAX_VARIANTS {
+        checks.fail(
+            "variants",
+            format!("must have at most {MAX_VARIANTS} variants"),
+        );
     }
 }
 

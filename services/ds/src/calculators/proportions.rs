@@ -23,7 +23,7 @@ const FISHER_MAX_TRIALS: u64 = 10_000_000;
 /// The exact chance to win sums one term per treatment success: computed up to this many.
 const BAYES_MAX_SUCCESSES: u64 = 10_000_000;
 use super::{
-    MAX_VARIANTS, check_alpha, chi_square_outcome, holm_adjusted, invalid, test_outcome,
+    check_alpha, check_variant_count, chi_square_outcome, holm_adjusted, invalid, test_outcome,
     undefined_chi_square,
 };
 
@@ -31,18 +31,7 @@ use super::{
 fn read(request: &ProportionsRequest) -> Result<(Vec<Counts>, Prior), Problem> {
     check_alpha(request.alpha)?;
     let mut checks = Checks::new();
-    if request.variants.len() < 2 {
-        checks.fail(
-            "variants",
-            "must have at least two variants, the first the control",
-        );
-    }
-    if request.variants.len() > MAX_VARIANTS {
-        checks.fail(
-            "variants",
-            format!("must have at most {MAX_VARIANTS} variants"),
-        );
-    }
+    check_variant_count(&mut checks, request.variants.len());
     for (index, variant) in request.variants.iter().enumerate() {
         checks.required_text(&format!("variants[{index}].name"), &variant.name, NAME_MAX);
         if variant.successes < 0 {

@@ -29,9 +29,12 @@ pub fn archive_old_runs(url: &DatabaseUrl, keep: u32) -> Result<Vec<i64>, RunErr
     for Id { id } in old {
         let partition = partition_name(id);
         // DETACH ... CONCURRENTLY cannot run inside a transaction: each statement stands alone.
-        connection.batch_execute(&format!(
-            "ALTER TABLE segment_memberships DETACH PARTITION {partition} CONCURRENTLY"
-        ))?;
+        // One interrupted half-way (its session gone) leaves the partition pending: finish it.
+        let detach = format!("ALTER TABLE segment_memberships DETACH PARTITION {partition}");
+        if let Err(error) = connection.batch_execute(&format!("{detach} CONCURRENTLY")) {
+            tracing::warn!(run = id, %error, "detaching concurrently failed; finalizing a pending detach");
+            connection.batch_execute(&format!("{detach} FINALIZE"))?;
+        }
         connection.batch_execute(&format!(
             "BEGIN; DROP TABLE {partition}; \
              UPDATE segmentation_runs SET status = 'archived' WHERE id = {id}; COMMIT"
