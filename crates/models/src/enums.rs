@@ -232,6 +232,16 @@ text_enum! {
 }
 
 text_enum! {
+    /// What a test-then-winner experiment sends the rest when the test finds no winner.
+    NoWinnerAction {
+        /// The control's e-mail.
+        Control => "control",
+        /// No e-mail.
+        Nothing => "nothing",
+    }
+}
+
+text_enum! {
     Metric {
         Open => "open",
         Click => "click",

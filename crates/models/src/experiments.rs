@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::enums::{ExperimentPhase, ExperimentStatus, Metric};
+use crate::enums::{ExperimentPhase, ExperimentStatus, Metric, NoWinnerAction};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[cfg_attr(
@@ -23,7 +23,8 @@ use crate::enums::{ExperimentPhase, ExperimentStatus, Metric};
     "winner_wait_hours": null, "attribution_window_days": 7, "alpha": 0.05,
     "planned_sample_size": 4000, "winner_variant_id": null, "decision": null,
     "started_at": null, "stopped_at": null, "decided_at": null,
-    "created_at": "2026-02-20T10:00:00Z", "updated_at": "2026-02-20T10:00:00Z"}))]
+    "created_at": "2026-02-20T10:00:00Z", "updated_at": "2026-02-20T10:00:00Z",
+    "no_winner_action": "control", "exclusive": true, "winner_note": null, "winner_picked_at": null}))]
 pub struct Experiment {
     pub id: i64,
     pub name: String,
@@ -56,6 +57,13 @@ pub struct Experiment {
     pub decided_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Test then winner: what the rest gets when the test finds no significant winner.
+    pub no_winner_action: NoWinnerAction,
+    /// Customers already in another running or paused experiment are left out.
+    pub exclusive: bool,
+    /// The test phase's outcome in words, once picked.
+    pub winner_note: Option<String>,
+    pub winner_picked_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -77,6 +85,11 @@ pub struct ExperimentInsertForm {
     pub attribution_window_days: Option<i32>,
     pub alpha: Option<f64>,
     pub planned_sample_size: Option<i64>,
+    pub no_winner_action: Option<NoWinnerAction>,
+    pub exclusive: Option<bool>,
+    /// The assignment hash's secret; give one to reproduce an earlier split, else it is
+    /// drawn at random. Never shown again.
+    pub salt: Option<String>,
     /// The arms, created with the experiment.
     #[serde(default)]
     #[cfg_attr(feature = "db", diesel(skip_insertion))]
@@ -121,6 +134,12 @@ pub struct ExperimentUpdateForm {
     pub alpha: Option<f64>,
     #[serde(default, deserialize_with = "crate::page::double_option")]
     pub planned_sample_size: Option<Option<i64>>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::page::not_null")]
+    pub no_winner_action: Option<NoWinnerAction>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::page::not_null")]
+    pub exclusive: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

@@ -7,6 +7,8 @@
 
 pub mod activity;
 pub mod api_keys;
+pub mod assignment;
+pub mod audience;
 pub mod catalogue;
 pub mod customers;
 pub mod enums;
@@ -15,6 +17,7 @@ pub mod jobs;
 pub mod messaging;
 pub mod ops;
 pub mod page;
+pub mod render;
 pub mod scenarios;
 pub mod segmentation;
 pub mod segmentation_rules;

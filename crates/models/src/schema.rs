@@ -107,6 +107,10 @@ diesel::table! {
         decided_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        no_winner_action -> Text,
+        exclusive -> Bool,
+        winner_note -> Nullable<Text>,
+        winner_picked_at -> Nullable<Timestamptz>,
     }
 }
 

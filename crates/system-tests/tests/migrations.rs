@@ -161,6 +161,11 @@ fn check_constraints_allow_exactly_the_enum_values() {
         ("message_templates", "kind", texts(TemplateKind::ALL)),
         ("experiments", "status", texts(ExperimentStatus::ALL)),
         ("experiments", "phase", texts(ExperimentPhase::ALL)),
+        (
+            "experiments",
+            "no_winner_action",
+            texts(NoWinnerAction::ALL),
+        ),
         ("experiments", "goal_metric", texts(Metric::ALL)),
         ("messages", "status", texts(MessageStatus::ALL)),
         ("message_events", "kind", texts(MessageEventKind::ALL)),

@@ -357,7 +357,10 @@ async fn insert_variant(
         .await?)
 }
 
-async fn view(connection: &mut AsyncPgConnection, id: i64) -> Result<ExperimentView, Problem> {
+pub(crate) async fn view(
+    connection: &mut AsyncPgConnection,
+    id: i64,
+) -> Result<ExperimentView, Problem> {
     let experiment = experiments::table
         .find(id)
         .select(Experiment::as_select())
@@ -397,6 +400,7 @@ struct ExperimentFields<'a> {
     attribution_window_days: Option<i32>,
     alpha: Option<f64>,
     planned_sample_size: Option<i64>,
+    salt: Option<&'a str>,
 }
 
 impl<'a> ExperimentFields<'a> {
@@ -412,6 +416,7 @@ impl<'a> ExperimentFields<'a> {
             attribution_window_days: form.attribution_window_days,
             alpha: form.alpha,
             planned_sample_size: form.planned_sample_size,
+            salt: form.salt.as_deref(),
         }
     }
 
@@ -427,6 +432,7 @@ impl<'a> ExperimentFields<'a> {
             attribution_window_days: form.attribution_window_days,
             alpha: form.alpha,
             planned_sample_size: form.planned_sample_size.flatten(),
+            salt: None,
         }
     }
 }
@@ -444,11 +450,19 @@ fn check_experiment<'c>(checks: &'c mut Checks, fields: &ExperimentFields) -> &'
             "must be a list of metrics: open, click, conversion, revenue",
         );
     }
-    if fields
-        .audience_filter
-        .is_some_and(|filter| !filter.is_object())
+    if let Some(filter) = fields.audience_filter
+        && let Err(error) =
+            serde_json::from_value::<models::audience::AudienceFilter>(filter.clone())
     {
-        checks.fail("audience_filter", "must be a JSON object");
+        checks.fail(
+            "audience_filter",
+            format!("must be an audience filter: {error}"),
+        );
+    }
+    if let Some(salt) = fields.salt
+        && !(16..=64).contains(&salt.len())
+    {
+        checks.fail("salt", "must be 16 to 64 characters");
     }
     if let Some(holdout) = fields.holdout_fraction
         && !(0.0..1.0).contains(&holdout)
@@ -510,6 +524,15 @@ fn check_variants<'c>(checks: &'c mut Checks, variants: &[VariantInsertForm]) ->
             .optional_text(&field("body_html"), Some(&variant.body_html), BODY_MAX);
         check_weight(checks, &field("weight"), variant.weight);
         crate::links::check(checks, &field("links"), variant.links.as_ref());
+        crate::links::check_texts(
+            checks,
+            &[
+                (field("subject"), Some(&variant.subject)),
+                (field("body_text"), Some(&variant.body_text)),
+                (field("body_html"), Some(&variant.body_html)),
+            ],
+            Some(variant.links.as_ref().unwrap_or(&serde_json::json!({}))),
+        );
     }
     checks
 }
@@ -525,6 +548,15 @@ fn check_variant_update(form: &VariantUpdateForm) -> Result<(), Problem> {
     }
     check_weight(&mut checks, "weight", form.weight);
     crate::links::check(&mut checks, "links", form.links.as_ref());
+    crate::links::check_texts(
+        &mut checks,
+        &[
+            ("subject".to_owned(), form.subject.as_deref()),
+            ("body_text".to_owned(), form.body_text.as_deref()),
+            ("body_html".to_owned(), form.body_html.as_deref()),
+        ],
+        form.links.as_ref(),
+    );
     checks.finish()
 }
 

@@ -29,3 +29,23 @@ pub fn check(checks: &mut Checks, field: &str, links: Option<&serde_json::Value>
         }
     }
 }
+
+/// The texts of a template or variant: known placeholders only, and when `links` is given,
+/// every `{{link:NAME}}` one of them. `fields` pairs each text with its field name.
+pub fn check_texts(
+    checks: &mut Checks,
+    fields: &[(String, Option<&str>)],
+    links: Option<&serde_json::Value>,
+) {
+    let names = links.and_then(serde_json::Value::as_object);
+    for (field, text) in fields {
+        let Some(text) = text else { continue };
+        let checked = match names {
+            Some(names) => models::render::check(text, names.keys().map(String::as_str)),
+            None => models::render::parse(text).map(|_| ()),
+        };
+        if let Err(error) = checked {
+            checks.fail(field, error.message);
+        }
+    }
+}

@@ -144,5 +144,14 @@ fn check(
         .optional_text("body_text", body_text, BODY_MAX)
         .optional_text("body_html", body_html, BODY_MAX);
     crate::links::check(&mut checks, "links", links);
+    crate::links::check_texts(
+        &mut checks,
+        &[
+            ("subject".to_owned(), subject),
+            ("body_text".to_owned(), body_text),
+            ("body_html".to_owned(), body_html),
+        ],
+        links,
+    );
     checks.finish()
 }
