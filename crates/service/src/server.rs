@@ -49,6 +49,9 @@ pub enum StartError {
     Metrics(#[from] MetricsError),
     #[error("cannot start the HTTP server: {0}")]
     Serve(std::io::Error),
+    /// A service's own part failed to start.
+    #[error("{0}")]
+    Other(String),
 }
 
 /// A service listening on its port, not yet serving until awaited (or spawned).

@@ -9,6 +9,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use models::db::{DatabaseUrl, PoolSettings};
+use url::Url;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SettingsError {
@@ -195,6 +196,27 @@ pub fn pool_settings(env: &Env) -> Result<PoolSettings, SettingsError> {
         statement_timeout: env.millis_or("DB_STATEMENT_TIMEOUT_MS", Duration::from_secs(30))?,
         short_statements: false,
     })
+}
+
+/// A peer's base URL; always ends in `/` so that joining a relative path keeps any prefix.
+pub fn peer_url(env: &Env, name: &str, default: &str) -> Result<Url, SettingsError> {
+    let text: String = env.or(name, default.to_owned())?;
+    let with_slash = if text.ends_with('/') {
+        text
+    } else {
+        format!("{text}/")
+    };
+    let url = Url::parse(&with_slash).map_err(|error| SettingsError::Malformed {
+        name: name.to_owned(),
+        reason: error.to_string(),
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(SettingsError::Malformed {
+            name: name.to_owned(),
+            reason: "must be an http:// or https:// URL".to_owned(),
+        });
+    }
+    Ok(url)
 }
 
 #[cfg(test)]

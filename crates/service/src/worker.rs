@@ -115,14 +115,7 @@ pub async fn run<R: JobRunner>(
     name: &'static str,
     runner: Arc<R>,
 ) {
-    let owner = format!(
-        "{name}-{}-{:x}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|t| t.as_nanos())
-            .unwrap_or_default()
-    );
+    let owner = owner_name(name);
     loop {
         match step(&pool, &url, &settings, &owner, &runner).await {
             Ok(true) => {}
@@ -133,6 +126,18 @@ pub async fn run<R: JobRunner>(
             }
         }
     }
+}
+
+/// A name for this process's claims, unique across processes and restarts.
+pub fn owner_name(service: &str) -> String {
+    format!(
+        "{service}-{}-{:x}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|t| t.as_nanos())
+            .unwrap_or_default()
+    )
 }
 
 /// Claims and runs one job; false when there was none.

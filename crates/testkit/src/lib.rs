@@ -10,6 +10,7 @@
 
 pub mod database;
 pub mod process;
+pub mod smtp;
 
 use std::time::Duration;
 
@@ -23,6 +24,7 @@ pub use process::{Platform, ServiceProcess};
 pub const SERVICE_TOKEN: &str = "test-service-token-0123456789";
 pub const ADMIN_KEY: &str = "test-admin-key-0123456789";
 pub const READ_KEY: &str = "test-read-key-0123456789";
+pub const TRACKING_KEYS: &str = "t1:test-tracking-secret-0123456789abcdef";
 
 /// The settings every service gets in tests, for a database; listeners on random ports.
 pub fn service_env(database_url: &str) -> Vec<(String, String)> {
@@ -39,6 +41,7 @@ pub fn service_env(database_url: &str) -> Vec<(String, String)> {
         ("MAILER_ADDR", "127.0.0.1:0".to_owned()),
         ("ETL_ADDR", "127.0.0.1:0".to_owned()),
         ("DB_POOL_SIZE", "4".to_owned()),
+        ("TRACKING_KEYS", TRACKING_KEYS.to_owned()),
         ("DB_ACQUIRE_TIMEOUT_MS", "1000".to_owned()),
     ]
     .into_iter()

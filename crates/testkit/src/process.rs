@@ -120,6 +120,12 @@ impl ServiceProcess {
         None
     }
 
+    /// Sends SIGKILL and waits for the process to be gone: a crash, as far as it can tell.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Sends SIGTERM, as an orchestrator stopping the service would.
     pub fn terminate(&self) {
         let status = Command::new("kill")
@@ -151,12 +157,19 @@ pub struct Platform {
     pub mailer: ServiceProcess,
     pub etl: ServiceProcess,
     pub database: TestDatabase,
+    /// The environment the services were started with.
+    pub env: Vec<(String, String)>,
 }
 
 impl Platform {
     /// Starts the four services (migrated from an empty database by the services
     /// themselves) and waits until each is ready.
     pub async fn start() -> Platform {
+        Platform::start_with(&[]).await
+    }
+
+    /// Starts the platform with `extra` settings added to every service's environment.
+    pub async fn start_with(extra: &[(&str, &str)]) -> Platform {
         let database = TestDatabase::empty();
         let ports = [free_port(), free_port(), free_port(), free_port()];
         let mut env = crate::service_env(database.url().as_str());
@@ -166,14 +179,25 @@ impl Platform {
             if *service != "API" {
                 env.push((format!("{service}_URL"), format!("http://127.0.0.1:{port}")));
             }
+            if *service == "MAILER" {
+                env.push((
+                    "TRACKING_BASE_URL".to_owned(),
+                    format!("http://127.0.0.1:{port}"),
+                ));
+            }
         }
         env.push(("LOG_FORMAT".to_owned(), "json".to_owned()));
+        for (name, value) in extra {
+            env.retain(|(existing, _)| existing != name);
+            env.push(((*name).to_owned(), (*value).to_owned()));
+        }
         let mut platform = Platform {
             api: ServiceProcess::spawn("api", &[], &env, ports[0]),
             ds: ServiceProcess::spawn("ds", &[], &env, ports[1]),
             mailer: ServiceProcess::spawn("mailer", &[], &env, ports[2]),
             etl: ServiceProcess::spawn("etl", &["serve"], &env, ports[3]),
             database,
+            env,
         };
         for process in [
             &mut platform.api,
@@ -186,5 +210,20 @@ impl Platform {
             }
         }
         platform
+    }
+}
+
+impl Platform {
+    /// Another mailer process on the same database (a replica, or a restart), ready.
+    pub async fn spawn_mailer(&self) -> ServiceProcess {
+        let port = free_port();
+        let mut env = self.env.clone();
+        env.retain(|(name, _)| name != "MAILER_ADDR");
+        env.push(("MAILER_ADDR".to_owned(), format!("127.0.0.1:{port}")));
+        let mut mailer = ServiceProcess::spawn("mailer", &[], &env, port);
+        if let Err(problem) = mailer.wait_ready(Duration::from_secs(30)).await {
+            panic!("{problem}");
+        }
+        mailer
     }
 }

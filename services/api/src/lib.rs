@@ -8,6 +8,7 @@ pub mod customers;
 pub mod events;
 pub mod experiments;
 pub mod jobs;
+pub mod lifecycle;
 pub mod links;
 pub mod paging;
 pub mod plans;
@@ -144,6 +145,14 @@ fn resources(config: &mut ServiceConfig) {
         .service(experiments::create_variant)
         .service(experiments::update_variant)
         .service(experiments::delete_variant)
+        .service(lifecycle::start_experiment)
+        .service(lifecycle::pause_experiment)
+        .service(lifecycle::resume_experiment)
+        .service(lifecycle::stop_experiment)
+        .service(lifecycle::decide_experiment)
+        .service(lifecycle::pick_winner)
+        .service(lifecycle::experiment_delivery)
+        .service(lifecycle::send_test_message)
         .service(analysis::analyze_experiment)
         .service(analysis::list_experiment_analyses)
         .service(suppressions::list_suppressions)
@@ -172,12 +181,19 @@ fn resources(config: &mut ServiceConfig) {
 
 fn peer_clients(settings: &Settings) -> Option<status::Peers> {
     let token = settings.common.service_token.expose();
-    let client = |name, url: &url::Url| {
-        ServiceClient::new(name, url.clone(), token.to_owned(), CallPolicy::default()).ok()
+    let client = |name, url: &url::Url, policy| {
+        ServiceClient::new(name, url.clone(), token.to_owned(), policy).ok()
+    };
+    // Starting an experiment assigns its whole audience, and a winner pick waits for ds's
+    // analysis: the mailer may take minutes.
+    let mailer_policy = CallPolicy {
+        timeout: std::time::Duration::from_secs(600),
+        retries: 0,
+        ..CallPolicy::default()
     };
     Some(status::Peers {
-        ds: client("ds", &settings.ds_url)?,
-        mailer: client("mailer", &settings.mailer_url)?,
-        etl: client("etl", &settings.etl_url)?,
+        ds: client("ds", &settings.ds_url, CallPolicy::default())?,
+        mailer: client("mailer", &settings.mailer_url, mailer_policy)?,
+        etl: client("etl", &settings.etl_url, CallPolicy::default())?,
     })
 }

@@ -2,7 +2,7 @@
 
 use service::auth::ApiKeys;
 use service::binary::{Listen, ServiceSettings};
-use service::settings::{CommonSettings, Env, SettingsError};
+use service::settings::{CommonSettings, Env, SettingsError, peer_url};
 use url::Url;
 
 #[derive(Debug, Clone)]
@@ -34,27 +34,6 @@ impl ServiceSettings for Settings {
     fn common(&self) -> &CommonSettings {
         &self.common
     }
-}
-
-/// A peer's base URL; always ends in `/` so that joining a relative path keeps any prefix.
-fn peer_url(env: &Env, name: &str, default: &str) -> Result<Url, SettingsError> {
-    let text: String = env.or(name, default.to_owned())?;
-    let with_slash = if text.ends_with('/') {
-        text
-    } else {
-        format!("{text}/")
-    };
-    let url = Url::parse(&with_slash).map_err(|error| SettingsError::Malformed {
-        name: name.to_owned(),
-        reason: error.to_string(),
-    })?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(SettingsError::Malformed {
-            name: name.to_owned(),
-            reason: "must be an http:// or https:// URL".to_owned(),
-        });
-    }
-    Ok(url)
 }
 
 /// How much one request may carry.

@@ -1,0 +1,186 @@
+//! `POST /v1/experiments/{id}/start`: a draft becomes a running experiment with its
+//! audience assigned and its e-mails queued, in one transaction.
+
+use actix_web::{post, web};
+use diesel::{
+    ExpressionMethods as _, OptionalExtension as _, QueryDsl as _, SelectableHelper as _,
+};
+use diesel::{QueryableByName, sql_query};
+use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl as _};
+use models::enums::{ExperimentPhase, ExperimentStatus};
+use models::experiments::Experiment;
+use models::schema::{experiments, segmentation_runs};
+use serde::Serialize;
+use service::Problem;
+use service::auth::InternalCaller;
+use service::problem::connection;
+use utoipa::ToSchema;
+
+use super::{ArmCount, Pass, assign, queue_messages, start_phase};
+use crate::send::compose::VariantTemplate;
+use crate::settings::Settings;
+
+/// What a start (or a winner phase) did.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"experiment_id": 12, "phase": "full", "assigned": 2000, "holdout": 200,
+    "arms": [{"variant_id": 25, "assigned": 900}, {"variant_id": 26, "assigned": 900}, {"variant_id": null, "assigned": 200}],
+    "queued": 1800}))]
+pub struct Launch {
+    pub experiment_id: i64,
+    pub phase: ExperimentPhase,
+    /// Customers assigned by this step, holdout included.
+    pub assigned: i64,
+    pub holdout: i64,
+    pub arms: Vec<ArmCount>,
+    /// E-mails queued by this step.
+    pub queued: i64,
+}
+
+/// Starts a draft: assigns the audience (consenting customers of the segment or filter, minus
+/// suppressed addresses, customers of other running experiments and those over the frequency
+/// cap), queues one e-mail per assigned customer outside the holdout, and marks it running.
+#[utoipa::path(
+    tag = "campaigns",
+    security(("service_token" = [])),
+    params(("id" = i64, Path, description = "The experiment's id")),
+    responses(
+        (status = 200, description = "Started", body = Launch),
+        (status = 401, description = "Missing or wrong service token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such experiment", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not a draft, no variants, a template that cannot render, or no segmentation run for a segment audience", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/experiments/{id}/start")]
+pub async fn start_experiment(
+    _caller: InternalCaller,
+    pool: web::Data<models::db::Pool>,
+    settings: web::Data<Settings>,
+    id: web::Path<i64>,
+) -> Result<web::Json<Launch>, Problem> {
+    let id = id.into_inner();
+    let frequency_cap = settings.frequency_cap;
+    let mut connection = connection(&pool).await?;
+    let launch = connection
+        .transaction(async |connection| {
+            let experiment = lock_experiment(connection, id).await?;
+            if experiment.status != ExperimentStatus::Draft {
+                return Err(Problem::conflict(format!(
+                    "experiment {id} is {}; only a draft can start",
+                    experiment.status
+                )));
+            }
+            check_variants(connection, id).await?;
+            if experiment.segment_id.is_some() {
+                let runs: i64 = segmentation_runs::table
+                    .filter(segmentation_runs::status.eq("succeeded"))
+                    .count()
+                    .get_result(connection)
+                    .await?;
+                if runs == 0 {
+                    return Err(Problem::conflict(
+                        "the audience is a segment, but no segmentation run has succeeded yet",
+                    ));
+                }
+            }
+            // Starts one at a time, so that mutual exclusion sees every other audience.
+            sql_query("SELECT pg_advisory_xact_lock(hashtext('streamlab.experiment-start'))")
+                .execute(connection)
+                .await?;
+            let phase = start_phase(&experiment);
+            let launch = launch(connection, &experiment, Pass::Start, phase, frequency_cap).await?;
+            if launch.assigned == 0 {
+                return Err(Problem::conflict(
+                    "the audience is empty: no customer with e-mail consent, off the suppression \
+                     list, outside other running experiments and under the frequency cap matches",
+                ));
+            }
+            diesel::update(experiments::table.find(id))
+                .set((
+                    experiments::status.eq(ExperimentStatus::Running),
+                    experiments::phase.eq(phase),
+                    experiments::started_at.eq(diesel::dsl::now),
+                ))
+                .execute(connection)
+                .await?;
+            Ok::<_, Problem>(launch)
+        })
+        .await?;
+    tracing::info!(
+        experiment = id,
+        queued = launch.queued,
+        "experiment started"
+    );
+    Ok(web::Json(launch))
+}
+
+/// Assigns a pass and queues its e-mails.
+pub async fn launch(
+    connection: &mut AsyncPgConnection,
+    experiment: &Experiment,
+    pass: Pass,
+    phase: ExperimentPhase,
+    frequency_cap: i64,
+) -> Result<Launch, Problem> {
+    let arms = assign(connection, experiment, pass, frequency_cap).await?;
+    let queued = queue_messages(connection, experiment.id, phase).await? as i64;
+    Ok(Launch {
+        experiment_id: experiment.id,
+        phase,
+        assigned: arms.iter().map(|arm| arm.assigned).sum(),
+        holdout: arms
+            .iter()
+            .filter(|arm| arm.variant_id.is_none())
+            .map(|arm| arm.assigned)
+            .sum(),
+        arms,
+        queued,
+    })
+}
+
+/// The experiment, locked for the transaction; 404 when there is none.
+pub async fn lock_experiment(
+    connection: &mut AsyncPgConnection,
+    id: i64,
+) -> Result<Experiment, Problem> {
+    experiments::table
+        .find(id)
+        .select(Experiment::as_select())
+        .for_update()
+        .first(connection)
+        .await
+        .optional()?
+        .ok_or_else(|| Problem::not_found(format!("no experiment {id}")))
+}
+
+/// At least one variant, and every template renders.
+async fn check_variants(connection: &mut AsyncPgConnection, id: i64) -> Result<(), Problem> {
+    let variants: Vec<(String, VariantTemplate)> = sql_query(
+        "SELECT id, key, subject, body_text, body_html, links FROM variants
+         WHERE experiment_id = $1 ORDER BY id",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(id)
+    .load::<KeyedTemplate>(connection)
+    .await?
+    .into_iter()
+    .map(|keyed| (keyed.key, keyed.template))
+    .collect();
+    if variants.is_empty() {
+        return Err(Problem::conflict(format!(
+            "experiment {id} has no variants: there is nothing to send"
+        )));
+    }
+    for (key, template) in &variants {
+        template.check().map_err(|error| {
+            Problem::conflict(format!("variant '{key}' cannot be rendered: {error}"))
+        })?;
+    }
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct KeyedTemplate {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    key: String,
+    #[diesel(embed)]
+    template: VariantTemplate,
+}

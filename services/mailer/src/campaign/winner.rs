@@ -1,0 +1,368 @@
+//! Test then winner: when the test phase's wait is over (or when asked through the api), ds
+//! analyses the test; a variant that beats the control significantly on the goal metric is
+//! the winner and goes to the rest of the audience. Without one, the rest gets the control's
+//! e-mail or nothing, as the experiment says. A manual pick overrides the analysis.
+
+use std::time::{Duration, Instant};
+
+use actix_web::{post, web};
+use clients::ServiceClient;
+use diesel::{ExpressionMethods as _, OptionalExtension as _, QueryDsl as _, QueryableByName};
+use diesel_async::{AsyncConnection as _, RunQueryDsl as _};
+use models::db::Pool;
+use models::enums::{ExperimentPhase, ExperimentStatus, JobStatus, NoWinnerAction};
+use models::jobs::Job;
+use models::schema::{analyses, experiments, jobs, variants};
+use serde::Deserialize;
+use service::auth::InternalCaller;
+use service::json::JsonBody;
+use service::problem::connection;
+use service::{FieldError, Problem};
+use utoipa::ToSchema;
+
+use super::Pass;
+use super::routes::{Launch, launch, lock_experiment};
+use crate::settings::Settings;
+
+/// The longest a pick waits for ds's analysis.
+const ANALYSIS_TIMEOUT: Duration = Duration::from_secs(600);
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WinnerRequest {
+    /// A manual pick; absent, ds's analysis decides.
+    pub variant_id: Option<i64>,
+}
+
+/// What the pick decided.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pick {
+    /// The declared winner (significant, or picked by hand).
+    pub winner: Option<i64>,
+    /// What the rest gets: the winner, the control, or nothing.
+    pub send: Option<i64>,
+    pub note: String,
+}
+
+/// Ends the test phase now: picks the winner (by hand with `variant_id`, else by ds's
+/// analysis of the test) and queues the rest of the audience.
+#[utoipa::path(
+    tag = "campaigns",
+    security(("service_token" = [])),
+    params(("id" = i64, Path, description = "The experiment's id")),
+    request_body = WinnerRequest,
+    responses(
+        (status = 200, description = "The winner phase, queued", body = Launch),
+        (status = 401, description = "Missing or wrong service token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such experiment", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not in its test phase", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The variant is not one of the experiment's", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "ds could not analyse the test", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/experiments/{id}/winner")]
+pub async fn pick_winner(
+    _caller: InternalCaller,
+    pool: web::Data<Pool>,
+    settings: web::Data<Settings>,
+    ds: web::Data<ServiceClient>,
+    id: web::Path<i64>,
+    JsonBody(request): JsonBody<WinnerRequest>,
+) -> Result<web::Json<Launch>, Problem> {
+    let id = id.into_inner();
+    let manual = request.variant_id;
+    let pick = match manual {
+        Some(variant_id) => {
+            let mut connection = connection(&pool).await?;
+            let belongs: Option<String> = variants::table
+                .find(variant_id)
+                .filter(variants::experiment_id.eq(id))
+                .select(variants::key)
+                .first(&mut connection)
+                .await
+                .optional()?;
+            let key = belongs.ok_or_else(|| {
+                Problem::validation(vec![FieldError::new(
+                    "variant_id",
+                    format!("is not a variant of experiment {id}"),
+                )])
+            })?;
+            Pick {
+                winner: Some(variant_id),
+                send: Some(variant_id),
+                note: format!("winner '{key}', picked by hand"),
+            }
+        }
+        None => {
+            ensure_test_phase(&pool, id).await?;
+            analyse(&pool, &ds, id)
+                .await
+                .map_err(|error| Problem::new(actix_web::http::StatusCode::BAD_GATEWAY, error))?
+        }
+    };
+    apply(&pool, id, &pick, settings.frequency_cap)
+        .await
+        .map(web::Json)
+}
+
+async fn ensure_test_phase(pool: &Pool, id: i64) -> Result<(), Problem> {
+    let mut connection = connection(pool).await?;
+    let state: Option<(ExperimentStatus, Option<ExperimentPhase>)> = experiments::table
+        .find(id)
+        .select((experiments::status, experiments::phase))
+        .first(&mut connection)
+        .await
+        .optional()?;
+    match state {
+        None => Err(Problem::not_found(format!("no experiment {id}"))),
+        Some((
+            ExperimentStatus::Running | ExperimentStatus::Paused,
+            Some(ExperimentPhase::Test),
+        )) => Ok(()),
+        Some((status, phase)) => Err(not_in_test(id, status, phase)),
+    }
+}
+
+fn not_in_test(id: i64, status: ExperimentStatus, phase: Option<ExperimentPhase>) -> Problem {
+    let phase = phase.map_or("no phase".to_owned(), |phase| format!("phase {phase}"));
+    Problem::conflict(format!(
+        "experiment {id} is {status} in {phase}; a winner is picked only in a running test phase"
+    ))
+}
+
+/// Queues the rest of the audience with the pick, once.
+async fn apply(pool: &Pool, id: i64, pick: &Pick, frequency_cap: i64) -> Result<Launch, Problem> {
+    let mut connection = connection(pool).await?;
+    connection
+        .transaction(async |connection| {
+            let experiment = lock_experiment(connection, id).await?;
+            let running = matches!(
+                experiment.status,
+                ExperimentStatus::Running | ExperimentStatus::Paused
+            );
+            if !running || experiment.phase != Some(ExperimentPhase::Test) {
+                return Err(not_in_test(id, experiment.status, experiment.phase));
+            }
+            let launched = launch(
+                connection,
+                &experiment,
+                Pass::Winner { winner: pick.send },
+                ExperimentPhase::Winner,
+                frequency_cap,
+            )
+            .await?;
+            diesel::update(experiments::table.find(id))
+                .set((
+                    experiments::phase.eq(ExperimentPhase::Winner),
+                    experiments::winner_variant_id.eq(pick.winner),
+                    experiments::winner_note.eq(&pick.note),
+                    experiments::winner_picked_at.eq(diesel::dsl::now),
+                ))
+                .execute(connection)
+                .await?;
+            tracing::info!(experiment = id, note = %pick.note, queued = launched.queued, "winner phase");
+            Ok(launched)
+        })
+        .await
+}
+
+/// Asks ds to analyse the test, waits for the stored result and reads the pick from it.
+async fn analyse(pool: &Pool, ds: &ServiceClient, id: i64) -> Result<Pick, String> {
+    let job: Job = ds
+        .post_raw(
+            &format!("v1/experiments/{id}/analyze"),
+            "application/json",
+            Vec::new(),
+        )
+        .await
+        .map_err(|error| error.to_string())?;
+    let deadline = Instant::now() + ANALYSIS_TIMEOUT;
+    let mut connection = pool.get().await.map_err(|error| error.to_string())?;
+    loop {
+        let (status, error): (JobStatus, Option<String>) = jobs::table
+            .find(job.id)
+            .select((jobs::status, jobs::error))
+            .first(&mut connection)
+            .await
+            .map_err(|error| error.to_string())?;
+        match status {
+            JobStatus::Succeeded => break,
+            JobStatus::Failed | JobStatus::Cancelled => {
+                return Err(format!(
+                    "ds's analysis (job {}) failed: {}",
+                    job.id,
+                    error.unwrap_or_default()
+                ));
+            }
+            JobStatus::Queued | JobStatus::Running if Instant::now() > deadline => {
+                return Err(format!("ds's analysis (job {}) took too long", job.id));
+            }
+            JobStatus::Queued | JobStatus::Running => {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+    let results: serde_json::Value = analyses::table
+        .filter(analyses::job_id.eq(job.id))
+        .select(analyses::results)
+        .first(&mut connection)
+        .await
+        .map_err(|error| error.to_string())?;
+    let (action, control): (NoWinnerAction, Option<i64>) = experiments::table
+        .find(id)
+        .select((
+            experiments::no_winner_action,
+            variants::table
+                .filter(variants::experiment_id.eq(id))
+                .filter(variants::is_control.eq(true))
+                .select(variants::id)
+                .single_value(),
+        ))
+        .first(&mut connection)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(pick_from_report(&results, action, control))
+}
+
+/// The winner from an analysis report: among the variants whose goal-metric comparison with
+/// the control is significant (Holm-adjusted) and positive, the best.
+pub fn pick_from_report(
+    report: &serde_json::Value,
+    action: NoWinnerAction,
+    control: Option<i64>,
+) -> Pick {
+    let goal = report
+        .get("metrics")
+        .and_then(serde_json::Value::as_array)
+        .and_then(|metrics| {
+            metrics
+                .iter()
+                .find(|metric| metric.get("goal") == Some(&serde_json::Value::Bool(true)))
+        });
+    let metric = goal
+        .and_then(|goal| goal.get("metric"))
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("the goal metric")
+        .to_owned();
+    let best = goal
+        .and_then(|goal| goal.get("comparisons"))
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|comparison| comparison.get("significant") == Some(&serde_json::Value::Bool(true)))
+        .filter(|comparison| {
+            comparison
+                .get("relative_lift")
+                .and_then(serde_json::Value::as_f64)
+                .is_some_and(|lift| lift > 0.0)
+        })
+        .filter_map(|comparison| {
+            Some((
+                comparison.get("variant_id")?.as_i64()?,
+                comparison.get("variant")?.as_str()?.to_owned(),
+                comparison.get("value")?.as_f64()?,
+                comparison
+                    .get("p_value_adjusted")
+                    .and_then(serde_json::Value::as_f64),
+            ))
+        })
+        .max_by(|a, b| a.2.total_cmp(&b.2));
+    match best {
+        Some((variant_id, key, value, p)) => Pick {
+            winner: Some(variant_id),
+            send: Some(variant_id),
+            note: format!(
+                "winner '{key}': {metric} {value:.4}, significantly above the control (adjusted p = {})",
+                p.map_or("?".to_owned(), |p| format!("{p:.4}"))
+            ),
+        },
+        None => {
+            let send = match action {
+                NoWinnerAction::Control => control,
+                NoWinnerAction::Nothing => None,
+            };
+            let rest = if send.is_some() {
+                "the rest gets the control's e-mail"
+            } else {
+                "the rest gets nothing"
+            };
+            Pick {
+                winner: None,
+                send,
+                note: format!(
+                    "no winner: no variant beat the control significantly on {metric}; {rest}"
+                ),
+            }
+        }
+    }
+}
+
+/// Picks the winners of test phases whose wait is over, every `poll`.
+pub fn spawn_scheduler(pool: Pool, ds: ServiceClient, frequency_cap: i64, poll: Duration) {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(poll).await;
+            if let Err(error) = due_picks(&pool, &ds, frequency_cap).await {
+                tracing::warn!(%error, "winner scheduler: will try again");
+            }
+        }
+    });
+}
+
+async fn due_picks(pool: &Pool, ds: &ServiceClient, frequency_cap: i64) -> Result<(), String> {
+    let due: Vec<i64> = {
+        let mut connection = pool.get().await.map_err(|error| error.to_string())?;
+        diesel::sql_query(
+            "SELECT id FROM experiments
+             WHERE status = 'running' AND phase = 'test' AND winner_picked_at IS NULL
+               AND started_at + make_interval(hours => coalesce(winner_wait_hours, 24)) <= now()",
+        )
+        .load::<DueExperiment>(&mut connection)
+        .await
+        .map_err(|error| error.to_string())?
+        .into_iter()
+        .map(|row| row.id)
+        .collect()
+    };
+    for id in due {
+        let pick = analyse(pool, ds, id).await?;
+        apply(pool, id, &pick, frequency_cap)
+            .await
+            .map_err(|problem| problem.detail)?;
+    }
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct DueExperiment {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn report(significant: bool, lift: f64) -> serde_json::Value {
+        json!({"metrics": [
+            {"metric": "open", "goal": false, "comparisons": [
+                {"variant": "b", "variant_id": 2, "value": 0.9, "significant": true, "relative_lift": 1.0}]},
+            {"metric": "click", "goal": true, "comparisons": [
+                {"variant": "b", "variant_id": 2, "value": 0.2, "significant": significant,
+                 "relative_lift": lift, "p_value_adjusted": 0.001}]}
+        ]})
+    }
+
+    #[test]
+    fn only_a_significant_improvement_on_the_goal_wins() {
+        let pick = pick_from_report(&report(true, 0.5), NoWinnerAction::Control, Some(1));
+        assert_eq!((pick.winner, pick.send), (Some(2), Some(2)));
+        assert!(pick.note.contains("winner 'b'"), "{}", pick.note);
+        let worse = pick_from_report(&report(true, -0.5), NoWinnerAction::Control, Some(1));
+        assert_eq!((worse.winner, worse.send), (None, Some(1)));
+        let unclear = pick_from_report(&report(false, 0.5), NoWinnerAction::Nothing, Some(1));
+        assert_eq!((unclear.winner, unclear.send), (None, None));
+        assert!(unclear.note.starts_with("no winner"), "{}", unclear.note);
+    }
+}

@@ -1,0 +1,194 @@
+//! One customer's e-mail: the variant's templates rendered with their values (HTML-escaped in
+//! the HTML part), tracked links, the open pixel, a hidden honeypot link for link scanners,
+//! and the headers that let mailbox providers unsubscribe in one click and bounces find
+//! their message.
+
+use lettre::address::Envelope;
+use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart};
+use models::render::{self, Escape, Field, Values};
+use url::Url;
+
+use crate::send::ledger::{Claimed, CustomerContext};
+use crate::tokens::{Claims, TrackingKeys};
+
+/// A variant's e-mail as designed.
+#[derive(Debug, Clone, diesel::QueryableByName)]
+pub struct VariantTemplate {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub subject: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub body_text: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub body_html: String,
+    #[diesel(sql_type = diesel::sql_types::Jsonb)]
+    pub links: serde_json::Value,
+}
+
+impl VariantTemplate {
+    /// Whether rendering needs more than the customer's name.
+    pub fn needs_context(&self) -> bool {
+        [&self.subject, &self.body_text, &self.body_html]
+            .iter()
+            .any(|text| {
+                ["{{plan", "{{price", "{{genre", "{{title"]
+                    .iter()
+                    .any(|p| text.contains(p))
+            })
+    }
+
+    /// The link names, for checks before sending.
+    pub fn check(&self) -> Result<(), String> {
+        let names = self
+            .links
+            .as_object()
+            .map(|links| links.keys().map(String::as_str).collect::<Vec<_>>())
+            .unwrap_or_default();
+        for text in [&self.subject, &self.body_text, &self.body_html] {
+            render::check(text, names.iter().copied()).map_err(|error| error.message)?;
+        }
+        Ok(())
+    }
+}
+
+/// What the composer needs from the settings.
+pub struct Composer {
+    pub from: Mailbox,
+    pub tracking_base_url: Url,
+    pub keys: TrackingKeys,
+}
+
+/// An e-mail ready for the wire.
+pub struct Composed {
+    pub envelope: Envelope,
+    pub bytes: Vec<u8>,
+}
+
+struct CustomerValues<'a> {
+    first_name: &'a str,
+    last_name: &'a str,
+    plan: String,
+    price: String,
+    title: String,
+    genre: String,
+    unsubscribe_url: String,
+    click_base: String,
+    links: &'a serde_json::Value,
+}
+
+impl Values for CustomerValues<'_> {
+    fn field(&self, field: Field) -> &str {
+        match field {
+            Field::FirstName => self.first_name,
+            Field::LastName => self.last_name,
+            Field::Plan => &self.plan,
+            Field::Price => &self.price,
+            Field::Title => &self.title,
+            Field::Genre => &self.genre,
+            Field::UnsubscribeUrl => &self.unsubscribe_url,
+        }
+    }
+
+    fn link(&self, name: &str) -> Option<String> {
+        self.links.get(name)?;
+        Some(format!("{}/{}", self.click_base, percent_encode(name)))
+    }
+}
+
+fn percent_encode(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+impl Composer {
+    /// The tracked URL `path` (`t/o/TOKEN`, ...) under the public base.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.tracking_base_url)
+    }
+
+    pub fn compose(
+        &self,
+        message: &Claimed,
+        variant: &VariantTemplate,
+        context: Option<&CustomerContext>,
+    ) -> Result<Composed, String> {
+        let token = self.keys.sign(Claims {
+            message_id: message.id,
+            variant_id: message.variant_id,
+        });
+        let values = CustomerValues {
+            first_name: &message.first_name,
+            last_name: &message.last_name,
+            plan: context
+                .and_then(|c| c.plan.clone())
+                .unwrap_or_else(|| "your plan".to_owned()),
+            price: context
+                .and_then(|c| c.price_cents)
+                .map(|cents| format!("${}.{:02}", cents / 100, cents % 100))
+                .unwrap_or_else(|| "your price".to_owned()),
+            title: context
+                .and_then(|c| c.title.clone())
+                .unwrap_or_else(|| "our newest release".to_owned()),
+            genre: context
+                .and_then(|c| c.genre.clone())
+                .unwrap_or_else(|| "new releases".to_owned()),
+            unsubscribe_url: self.url(&format!("u/{token}")),
+            click_base: self.url(&format!("t/c/{token}")),
+            links: &variant.links,
+        };
+        let subject = render::render(&parsed(&variant.subject)?, &values, Escape::None);
+        let text = render::render(&parsed(&variant.body_text)?, &values, Escape::None);
+        let mut text = text;
+        let mut html = render::render(&parsed(&variant.body_html)?, &values, Escape::Html);
+        // Every e-mail offers a way out, whether or not its template placed one.
+        if !variant.body_text.contains("unsubscribe_url") {
+            text.push_str(&format!("\n\nUnsubscribe: {}\n", values.unsubscribe_url));
+        }
+        if !variant.body_html.contains("unsubscribe_url") {
+            let mut url = String::new();
+            render::html_escape(&mut url, &values.unsubscribe_url);
+            html.push_str(&format!("<p><a href=\"{url}\">Unsubscribe</a></p>"));
+        }
+        // The pixel counts opens; the honeypot link is invisible to people, so only a
+        // machine following every link clicks it.
+        html.push_str(&format!(
+            "<img src=\"{}\" width=\"1\" height=\"1\" alt=\"\" style=\"display:none\">\
+             <a href=\"{}\" style=\"display:none\" aria-hidden=\"true\" tabindex=\"-1\"></a>",
+            self.url(&format!("t/o/{token}")),
+            self.url(&format!("t/h/{token}")),
+        ));
+        let to: Mailbox = message
+            .email
+            .parse()
+            .map_err(|error| format!("'{}' is not a usable address: {error}", message.email))?;
+        let header = |name: &str, value: String| {
+            HeaderName::new_from_ascii(name.to_owned())
+                .map(|name| HeaderValue::new(name, value))
+                .map_err(|error| error.to_string())
+        };
+        let email = lettre::Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(subject)
+            .message_id(Some(message.smtp_message_id.clone()))
+            .raw_header(header(
+                "List-Unsubscribe",
+                format!("<{}>", values.unsubscribe_url),
+            )?)
+            .raw_header(header(
+                "List-Unsubscribe-Post",
+                "List-Unsubscribe=One-Click".to_owned(),
+            )?)
+            .multipart(MultiPart::alternative_plain_html(text, html))
+            .map_err(|error| error.to_string())?;
+        Ok(Composed {
+            envelope: email.envelope().clone(),
+            bytes: email.formatted(),
+        })
+    }
+}
+
+fn parsed(text: &str) -> Result<Vec<render::Piece<'_>>, String> {
+    render::parse(text).map_err(|error| error.message)
+}
