@@ -678,3 +678,296 @@ async fn three_mailers_share_a_campaign_with_no_duplicate() {
     );
     assert_eq!(senders, 3, "every mailer took part");
 }
+
+/// A delivery status notification as Postfix writes it, for the message `message_id`.
+fn dsn(message_id: &str, recipient: &str) -> String {
+    format!(
+        "From: MAILER-DAEMON@mx.example.com\r\nSubject: Undelivered Mail Returned to Sender\r\n\
+         Message-ID: <bounce-1@mx.example.com>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n\
+         --B\r\nContent-Type: text/plain\r\n\r\nI'm sorry to have to inform you...\r\n\r\n\
+         --B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.com\r\n\r\n\
+         Final-Recipient: rfc822; {recipient}\r\nAction: failed\r\nStatus: 5.1.1\r\n\
+         Diagnostic-Code: smtp; 550 5.1.1 <{recipient}>: Recipient address rejected\r\n\r\n\
+         --B\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: {message_id}\r\n\
+         Subject: A test\r\n\r\n--B--\r\n"
+    )
+}
+
+fn arf(message_id: &str) -> String {
+    format!(
+        "From: abuse@provider.example\r\nMessage-ID: <arf-1@provider.example>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/report; report-type=feedback-report; boundary=\"F\"\r\n\r\n\
+         --F\r\nContent-Type: text/plain\r\n\r\nThis is an abuse report.\r\n\r\n\
+         --F\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\n\
+         User-Agent: provider/1.0\r\nVersion: 1\r\n\r\n\
+         --F\r\nContent-Type: message/rfc822\r\n\r\nMessage-ID: {message_id}\r\nSubject: A test\r\n\r\nbody\r\n--F--\r\n"
+    )
+}
+
+#[tokio::test]
+async fn bounces_test_messages_and_test_then_winner() {
+    // The test group, by the assignment rule; of it, the first address does not exist
+    // (550 5.1.1) and the second one's server keeps saying "later" (451).
+    let salt = "test-then-winner-salt-01";
+    let test_group: Vec<i64> = (1..=400)
+        .filter(|id| {
+            matches!(
+                place(bucket(salt, *id), 0.0, Some(0.25), &[1.0, 1.0]),
+                Placement::Arm(_)
+            )
+        })
+        .collect();
+    let (missing, later) = (test_group[0], test_group[1]);
+    let (missing_address, later_address) = (
+        format!("c{missing}@example.com"),
+        format!("c{later}@example.com"),
+    );
+    let sink = SmtpSink::start_with(Behaviour {
+        rcpt_rule: std::sync::Arc::new(move |address: &str| {
+            if address == missing_address {
+                testkit::smtp::RcptReply::Reject(550, "5.1.1 no such user".to_owned())
+            } else if address == later_address {
+                testkit::smtp::RcptReply::Reject(451, "4.3.0 try again later".to_owned())
+            } else {
+                testkit::smtp::RcptReply::Accept
+            }
+        }),
+        ..Behaviour::default()
+    })
+    .await
+    .unwrap();
+    let smtp_url = sink.url();
+    let platform = Platform::start_with(&[
+        ("SMTP_URL", &smtp_url),
+        ("MAILER_POLL_MS", "50"),
+        ("MAILER_RETRY_MS", "100"),
+        ("MAILER_MAX_ATTEMPTS", "3"),
+        ("MAILER_FREQUENCY_CAP", "1"),
+    ])
+    .await;
+    seed(
+        &platform,
+        "INSERT INTO customers (id, first_name, last_name, email, email_consent)
+         SELECT i, 'C' || i, 'Test', 'c' || i || '@example.com', true FROM generate_series(1, 400) i",
+    );
+    let api = Api {
+        http: reqwest::Client::new(),
+        url: platform.api.url.clone(),
+    };
+
+    // The test message checks the transport; a bad address is named.
+    let (status, sent) = api
+        .post("/mail/test-message", json!({"to": "ops@example.com"}))
+        .await;
+    assert_eq!(status, 200, "{sent}");
+    assert_eq!(sent["transport"], smtp_url);
+    let (status, problem) = api
+        .post("/mail/test-message", json!({"to": "not an address"}))
+        .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "to");
+
+    // Test then winner: a quarter of the audience first; no engagement, so no winner, and
+    // this experiment sends the rest nothing.
+    let mut design = campaign();
+    design["test_fraction"] = json!(0.25);
+    design["no_winner_action"] = json!("nothing");
+    design["salt"] = json!(salt);
+    let (first, launch) = api.create_and_start(design).await;
+    assert_eq!(launch["phase"], "test");
+    assert_eq!(launch["queued"], test_group.len());
+    let test_group = test_group.len() as i64;
+    let settled = format!(
+        "SELECT count(*) AS n FROM messages WHERE experiment_id = {first} AND status IN ('sent', 'failed')"
+    );
+    wait_count(&platform, &settled, test_group, Duration::from_secs(30)).await;
+    assert_eq!(
+        count(
+            &platform,
+            &format!(
+                "SELECT count(*) AS n FROM suppressions WHERE email = 'c{missing}@example.com' AND reason = 'hard_bounce'"
+            )
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &platform,
+            &format!(
+                "SELECT count(*) AS n FROM messages WHERE customer_id = {missing} AND status = 'failed' AND last_error LIKE '%5.1.1%'"
+            )
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &platform,
+            &format!(
+                "SELECT count(*) AS n FROM message_events e JOIN messages m ON m.id = e.message_id WHERE m.customer_id = {missing} AND e.kind = 'bounce'"
+            )
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &platform,
+            &format!(
+                "SELECT count(*) AS n FROM messages WHERE customer_id = {later} AND status = 'failed' AND attempts = 3 AND last_error LIKE '%4.3.0%'"
+            )
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &platform,
+            &format!("SELECT count(*) AS n FROM suppressions WHERE email = 'c{later}@example.com'")
+        ),
+        0
+    );
+    assert_eq!(
+        sink.count() as i64,
+        1 + test_group - 2,
+        "the test message and the test group but the two refused"
+    );
+    let (status, pick) = api
+        .post(&format!("/experiments/{first}/winner"), json!({}))
+        .await;
+    assert_eq!(status, 200, "{pick}");
+    assert_eq!(pick["queued"], 0);
+    let experiment = api.get(&format!("/experiments/{first}")).await;
+    assert_eq!(experiment["phase"], "winner");
+    assert!(
+        experiment["winner_note"]
+            .as_str()
+            .unwrap()
+            .starts_with("no winner"),
+        "{experiment}"
+    );
+    assert_eq!(experiment["winner_variant_id"], Value::Null);
+    assert_eq!(
+        api.post(&format!("/experiments/{first}/winner"), json!({}))
+            .await
+            .0,
+        409
+    );
+
+    // A second one, not exclusive but under a cap of one e-mail a week, picked by hand.
+    let mut design = campaign();
+    design["name"] = json!("Second");
+    design["test_fraction"] = json!(0.5);
+    design["exclusive"] = json!(false);
+    let (second, launch) = api.create_and_start(design).await;
+    assert!(launch["queued"].as_i64().unwrap() > 0);
+    let capped = count(
+        &platform,
+        &format!(
+            "SELECT count(*) AS n FROM assignments a JOIN messages m ON m.customer_id = a.customer_id
+             WHERE a.experiment_id = {second} AND m.experiment_id = {first} AND m.status <> 'failed'"
+        ),
+    );
+    assert_eq!(
+        capped, 0,
+        "nobody over the frequency cap is in the audience"
+    );
+    let b = api.get(&format!("/experiments/{second}")).await["variants"][1]["id"]
+        .as_i64()
+        .unwrap();
+    let (status, pick) = api
+        .post(
+            &format!("/experiments/{second}/winner"),
+            json!({"variant_id": b}),
+        )
+        .await;
+    assert_eq!(status, 200, "{pick}");
+    let rest = pick["queued"].as_i64().unwrap();
+    assert!(rest > 0);
+    let winner_phase = count(
+        &platform,
+        &format!(
+            "SELECT count(*) AS n FROM assignments WHERE experiment_id = {second} AND phase = 'winner' AND variant_id = {b}"
+        ),
+    );
+    assert_eq!(winner_phase, rest, "the rest all get the pick");
+    assert_eq!(
+        api.get(&format!("/experiments/{second}")).await["winner_variant_id"],
+        b
+    );
+
+    // Bounces and complaints reported later: matched by the Message-ID they quote.
+    let delivered = sink.wait_for(3, Duration::from_secs(30)).await.unwrap();
+    let campaign_mail: Vec<&ReceivedMessage> = delivered
+        .iter()
+        .filter(|m| m.to[0] != "ops@example.com")
+        .collect();
+    let report = |body: String, content_type: &'static str| {
+        let http = api.http.clone();
+        let url = format!("{}/v1/bounces", platform.mailer.url);
+        async move {
+            let response = http
+                .post(url)
+                .bearer_auth(testkit::SERVICE_TOKEN)
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            (
+                response.status().as_u16(),
+                response.json::<Value>().await.unwrap(),
+            )
+        }
+    };
+    let bounced = campaign_mail[0];
+    let address = bounced.to[0].clone();
+    let (status, recorded) = report(
+        dsn(&bounced.header("Message-ID").unwrap(), &address),
+        "multipart/report",
+    )
+    .await;
+    assert_eq!(status, 200, "{recorded}");
+    assert_eq!(recorded["outcome"], "hard_bounce");
+    assert_eq!(
+        count(
+            &platform,
+            &format!(
+                "SELECT count(*) AS n FROM suppressions WHERE email = '{address}' AND reason = 'hard_bounce'"
+            )
+        ),
+        1
+    );
+    let complained = campaign_mail[1];
+    let (status, recorded) = report(
+        arf(&complained.header("Message-ID").unwrap()),
+        "message/rfc822",
+    )
+    .await;
+    assert_eq!(status, 200, "{recorded}");
+    assert_eq!(recorded["outcome"], "complaint");
+    let address = complained.to[0].clone();
+    assert_eq!(
+        count(
+            &platform,
+            &format!(
+                "SELECT count(*) AS n FROM suppressions WHERE email = '{address}' AND reason = 'complaint'"
+            )
+        ),
+        1
+    );
+    let soft = campaign_mail[2];
+    let (status, recorded) = report(
+        json!({"message_id": soft.header("Message-ID").unwrap(), "outcome": "soft_bounce"})
+            .to_string(),
+        "application/json",
+    )
+    .await;
+    assert_eq!(
+        (status, recorded["suppressed"].clone()),
+        (200, json!(false))
+    );
+    let (status, _) = report(dsn("<nobody@nowhere>", "x@example.com"), "multipart/report").await;
+    assert_eq!(status, 404);
+    let (status, problem) = report("hello".to_owned(), "text/plain").await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "body");
+}

@@ -81,6 +81,14 @@ impl Service for Mailer {
         let limiter = send::rate_limit::RateLimiter::new(settings.sending.rate_limits.clone())
             .map_err(|error| StartError::Other(error.to_string()))?;
         let transport = transport(settings);
+        if let Transport::File(folder) = &transport {
+            std::fs::create_dir_all(folder).map_err(|error| {
+                StartError::Other(format!(
+                    "cannot create the outbox folder {} (MAILER_OUTBOX_DIR): {error}",
+                    folder.display()
+                ))
+            })?;
+        }
         tracing::info!(transport = %transport.describe(), "mailer sends through");
         send::spawn(send::Engine {
             pool: pool.clone(),
