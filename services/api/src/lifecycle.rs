@@ -4,7 +4,10 @@
 
 use actix_web::{HttpResponse, get, post, web};
 use diesel::sql_types::{BigInt, Text};
-use diesel::{ExpressionMethods as _, OptionalExtension as _, QueryDsl as _, QueryableByName};
+use diesel::{
+    BoolExpressionMethods as _, ExpressionMethods as _, OptionalExtension as _, QueryDsl as _,
+    QueryableByName,
+};
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl as _};
 use models::enums::ExperimentStatus;
 use models::experiments::ExperimentView;
@@ -240,13 +243,21 @@ async fn move_status(
                         ))
                         .execute(connection)
                         .await?;
+                    // What is queued, and what a mailer that died had claimed: nothing will
+                    // send it now. Claims of live mailers finish and are recorded as they end.
                     diesel::update(
                         messages::table
                             .filter(messages::experiment_id.eq(id))
-                            .filter(messages::status.eq("queued")),
+                            .filter(
+                                messages::status.eq("queued").or(messages::status
+                                    .eq("sending")
+                                    .and(messages::lease_expires_at.lt(diesel::dsl::now))),
+                            ),
                     )
                     .set((
                         messages::status.eq("cancelled"),
+                        messages::lease_owner.eq(None::<String>),
+                        messages::lease_expires_at.eq(None::<chrono::DateTime<chrono::Utc>>),
                         messages::last_error.eq("the experiment was stopped"),
                     ))
                     .execute(connection)

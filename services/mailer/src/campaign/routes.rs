@@ -70,6 +70,14 @@ pub async fn start_experiment(
                 )));
             }
             check_variants(connection, id).await?;
+            if let Some(filter) = &experiment.audience_filter
+                && let Err(error) =
+                    serde_json::from_value::<models::audience::AudienceFilter>(filter.clone())
+            {
+                return Err(Problem::conflict(format!(
+                    "the audience filter cannot be used ({error}); correct it while the experiment is a draft"
+                )));
+            }
             if experiment.segment_id.is_some() {
                 let runs: i64 = segmentation_runs::table
                     .filter(segmentation_runs::status.eq("succeeded"))

@@ -122,11 +122,11 @@ impl Composer {
             last_name: &message.last_name,
             plan: context
                 .and_then(|c| c.plan.clone())
-                .unwrap_or_else(|| "your plan".to_owned()),
+                .unwrap_or_else(|| "none".to_owned()),
             price: context
                 .and_then(|c| c.price_cents)
                 .map(|cents| format!("${}.{:02}", cents / 100, cents % 100))
-                .unwrap_or_else(|| "your price".to_owned()),
+                .unwrap_or_else(|| "$0.00".to_owned()),
             title: context
                 .and_then(|c| c.title.clone())
                 .unwrap_or_else(|| "our newest release".to_owned()),

@@ -135,7 +135,8 @@ pub async fn record_sent(
 }
 
 /// Puts messages back in the queue after a transient failure, due again after `delay`
-/// (or fails them for good when they have had `max_attempts`). Only while still ours.
+/// (or fails them for good when they have had `max_attempts`, or cancels them when their
+/// experiment has stopped meanwhile). Only while still ours.
 pub async fn record_retry(
     connection: &mut AsyncPgConnection,
     owner: &str,
@@ -146,7 +147,10 @@ pub async fn record_retry(
 ) -> Result<usize, diesel::result::Error> {
     sql_query(
         "UPDATE messages
-         SET status = CASE WHEN attempts >= $5 THEN 'failed' ELSE 'queued' END,
+         SET status = CASE WHEN attempts >= $5 THEN 'failed'
+                           WHEN (SELECT e.status FROM experiments e WHERE e.id = messages.experiment_id)
+                                IN ('stopped', 'decided') THEN 'cancelled'
+                           ELSE 'queued' END,
              next_attempt_at = now() + make_interval(secs => $4),
              lease_owner = NULL, lease_expires_at = NULL, last_error = $3
          WHERE id = $1 AND status = 'sending' AND lease_owner = $2",

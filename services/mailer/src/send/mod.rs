@@ -183,10 +183,15 @@ async fn claim_batch(engine: &Engine) -> Result<Vec<(Claimed, Composed)>, String
     Ok(ready)
 }
 
-/// With a rate limit, claim no more than half a lease's worth, so that claims do not expire
-/// while they wait their turn.
+/// With a rate limit, claim no more than half a lease's worth at the slowest rate (a batch may
+/// be all one domain), so that claims do not expire while they wait their turn.
 fn claim_limit(settings: &SendSettings) -> i64 {
-    match settings.rate_limits.global_per_second {
+    let limits = &settings.rate_limits;
+    let slowest = match (limits.global_per_second, limits.per_domain_per_second) {
+        (Some(global), Some(domain)) => Some(global.min(domain)),
+        (global, domain) => global.or(domain),
+    };
+    match slowest {
         Some(rate) => {
             let affordable = (rate * settings.lease.as_secs_f64() / 2.0).floor() as i64;
             settings.batch.min(affordable.max(1))
@@ -282,6 +287,24 @@ mod tests {
         assert_eq!(retry_delay(base, 1), Duration::from_secs(30));
         assert_eq!(retry_delay(base, 3), Duration::from_secs(120));
         assert_eq!(retry_delay(base, 15), MAX_RETRY_DELAY);
+    }
+
+    #[test]
+    fn rate_limited_claims_fit_in_half_a_lease() {
+        let mut settings = SendSettings {
+            connections: 8,
+            batch: 500,
+            lease: Duration::from_secs(60),
+            poll: Duration::from_millis(250),
+            max_attempts: 5,
+            retry_base: Duration::from_secs(30),
+            rate_limits: rate_limit::RateLimits::default(),
+        };
+        assert_eq!(claim_limit(&settings), 500);
+        settings.rate_limits.per_domain_per_second = Some(2.0);
+        assert_eq!(claim_limit(&settings), 60);
+        settings.rate_limits.global_per_second = Some(0.01);
+        assert_eq!(claim_limit(&settings), 1);
     }
 
     #[test]
