@@ -304,12 +304,33 @@ async fn an_email_experiment_runs_end_to_end_and_finds_the_planted_difference() 
         .wait_for((arms[0] + arms[1]) as usize, Duration::from_secs(60))
         .await
         .unwrap();
-    // A click within two seconds of delivery is a scanner's: give people their time.
+    // A click within two seconds of delivery is a scanner's (the last e-mail left a moment
+    // ago); people are given their time.
+    let scanned = tracked_urls(delivered.last().unwrap());
+    let plain = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(BROWSER)
+        .build()
+        .unwrap();
+    assert_eq!(
+        plain.get(&scanned["click"]).send().await.unwrap().status(),
+        302
+    );
+    assert_eq!(
+        count(
+            &platform,
+            "SELECT count(*) AS n FROM message_events WHERE kind = 'click' AND bot_reason = 'click_within_2s_of_delivery'"
+        ),
+        1
+    );
     tokio::time::sleep(Duration::from_millis(2500)).await;
 
     // The e-mail as sent: escaped values in HTML, one-click unsubscribe, the ledger's id.
-    let ada = delivered.iter().find(|m| customer_of(m) == 1);
-    if let Some(ada) = ada {
+    let ada = delivered
+        .iter()
+        .find(|m| customer_of(m) == 1)
+        .expect("customer 1 was e-mailed");
+    {
         let parts = ada.body_parts();
         let html = &parts
             .iter()
@@ -347,14 +368,20 @@ async fn an_email_experiment_runs_end_to_end_and_finds_the_planted_difference() 
         "{}0",
         &genuine["click"][..genuine["click"].rfind('/').unwrap()]
     );
-    let plain = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let link_base = &genuine["click"][..genuine["click"].rfind('/').unwrap()];
+    let open_token = genuine["open"].rsplit('/').next().unwrap();
     for url in [
         genuine["open"].replace("/t/o/t1.", "/t/o/t1.0"),
         format!("{forged}/home"),
         genuine["click"].replace("/t/c/t1.", "/t/c/x9."),
+        // A genuine token, but a link its template does not have.
+        format!("{link_base}/elsewhere"),
+        // A genuine token, but for opens, not clicks or unsubscribes.
+        genuine["click"].replace(link_base.rsplit('/').next().unwrap(), open_token),
+        genuine["unsubscribe"].replace(
+            genuine["unsubscribe"].rsplit('/').next().unwrap(),
+            open_token,
+        ),
     ] {
         assert_eq!(plain.get(&url).send().await.unwrap().status(), 404, "{url}");
     }
@@ -392,9 +419,10 @@ async fn an_email_experiment_runs_end_to_end_and_finds_the_planted_difference() 
         &platform,
         "SELECT count(*) AS n FROM message_events WHERE kind = 'click' AND is_bot",
     );
+    // HEAD and honeypot hits of every tenth e-mail, and the click within two seconds.
     assert_eq!(
         scanners,
-        2 * delivered
+        1 + 2 * delivered
             .iter()
             .filter(|m| customer_of(m) % 10 == 0)
             .count() as i64

@@ -157,7 +157,7 @@ status_move!(
 pub struct Decision {
     /// The decision in words.
     pub decision: String,
-    /// The variant rolled out, if any.
+    /// The variant rolled out; absent, a winner picked by the test phase stays.
     pub winner_variant_id: Option<i64>,
 }
 
@@ -269,11 +269,16 @@ async fn move_status(
                             experiments::status.eq(to),
                             experiments::decided_at.eq(diesel::dsl::now),
                             experiments::decision.eq(decision.map(|d| d.decision.clone())),
-                            experiments::winner_variant_id
-                                .eq(decision.and_then(|d| d.winner_variant_id)),
                         ))
                         .execute(connection)
                         .await?;
+                    // Without a variant named, the test phase's pick (if any) stands.
+                    if let Some(winner) = decision.and_then(|d| d.winner_variant_id) {
+                        diesel::update(row)
+                            .set(experiments::winner_variant_id.eq(winner))
+                            .execute(connection)
+                            .await?;
+                    }
                 }
                 _ => {
                     diesel::update(row)

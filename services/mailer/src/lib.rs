@@ -62,6 +62,7 @@ impl Service for Mailer {
                 .service(tracking::routes::click)
                 .service(tracking::routes::honeypot)
                 .service(tracking::routes::conversion_beacon)
+                .service(tracking::routes::conversion_beacon_preflight)
                 .service(tracking::routes::unsubscribe_page)
                 .service(tracking::routes::unsubscribe);
         })

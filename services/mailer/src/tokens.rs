@@ -1,5 +1,7 @@
-//! Signed tracking tokens: `KID.MESSAGE.VARIANT.SIGNATURE`, the signature the first 16 bytes
-//! of HMAC-SHA256(key KID, "KID.MESSAGE.VARIANT") in hex. Keys rotate: new tokens are signed
+//! Signed tracking tokens: `KID.PURPOSE.MESSAGE.VARIANT.SIGNATURE`, the signature the first
+//! 16 bytes of HMAC-SHA256(key KID, "KID.PURPOSE.MESSAGE.VARIANT") in hex. Each token does
+//! one thing (an open, a click, an unsubscribe, a conversion): the conversion token a click
+//! hands the landing page cannot unsubscribe the customer or fake their clicks. Keys rotate: new tokens are signed
 //! with the first key, old ones still verify while their key is listed. Comparison is in
 //! constant time, so a forger learns nothing from how fast a guess fails.
 
@@ -10,6 +12,26 @@ use hmac::{Hmac, KeyInit as _, Mac as _};
 use sha2::Sha256;
 use subtle::ConstantTimeEq as _;
 use uuid::Uuid;
+
+/// What a token may be used for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Open,
+    Click,
+    Unsubscribe,
+    Convert,
+}
+
+impl Purpose {
+    fn code(self) -> &'static str {
+        match self {
+            Purpose::Open => "o",
+            Purpose::Click => "c",
+            Purpose::Unsubscribe => "u",
+            Purpose::Convert => "v",
+        }
+    }
+}
 
 /// What a token vouches for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,19 +81,26 @@ impl FromStr for TrackingKeys {
 }
 
 impl TrackingKeys {
-    /// A token for `claims`, signed with the current (first) key.
-    pub fn sign(&self, claims: Claims) -> String {
+    /// A token for `claims` and `purpose`, signed with the current (first) key.
+    pub fn sign(&self, claims: Claims, purpose: Purpose) -> String {
         let (id, key) = &self.keys[0];
-        let body = format!("{id}.{}.{}", claims.message_id.simple(), claims.variant_id);
+        let body = format!(
+            "{id}.{}.{}.{}",
+            purpose.code(),
+            claims.message_id.simple(),
+            claims.variant_id
+        );
         format!("{body}.{}", hex::encode(signature(key, &body)))
     }
 
-    /// The claims of a genuine token; None for anything forged, altered or unknown.
-    pub fn verify(&self, token: &str) -> Option<Claims> {
+    /// The claims of a genuine token for `purpose`; None for anything forged, altered,
+    /// unknown or meant for something else.
+    pub fn verify(&self, token: &str, purpose: Purpose) -> Option<Claims> {
         let (body, signature_hex) = token.rsplit_once('.')?;
         let mut parts = body.split('.');
-        let (id, message, variant) = (parts.next()?, parts.next()?, parts.next()?);
-        if parts.next().is_some() {
+        let (id, code, message, variant) =
+            (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        if parts.next().is_some() || code != purpose.code() {
             return None;
         }
         let (_, key) = self.keys.iter().find(|(known, _)| known == id)?;
@@ -114,8 +143,11 @@ mod tests {
     #[test]
     fn a_signed_token_verifies_and_any_change_does_not() {
         let keys: TrackingKeys = NEW.parse().unwrap();
-        let token = keys.sign(claims());
-        assert_eq!(keys.verify(&token), Some(claims()));
+        let token = keys.sign(claims(), Purpose::Click);
+        assert_eq!(keys.verify(&token, Purpose::Click), Some(claims()));
+        assert_eq!(keys.verify(&token, Purpose::Unsubscribe), None);
+        let swapped = token.replacen(".c.", ".u.", 1);
+        assert_eq!(keys.verify(&swapped, Purpose::Unsubscribe), None);
         for position in 0..token.len() {
             let mut altered = token.clone().into_bytes();
             altered[position] = if altered[position] == b'0' {
@@ -125,22 +157,22 @@ mod tests {
             };
             let altered = String::from_utf8(altered).unwrap();
             if altered != token {
-                assert_eq!(keys.verify(&altered), None, "{altered}");
+                assert_eq!(keys.verify(&altered, Purpose::Click), None, "{altered}");
             }
         }
-        assert_eq!(keys.verify("k2.garbage"), None);
-        assert_eq!(keys.verify(""), None);
+        assert_eq!(keys.verify("k2.garbage", Purpose::Click), None);
+        assert_eq!(keys.verify("", Purpose::Click), None);
     }
 
     #[test]
     fn rotation_keeps_old_tokens_valid_while_their_key_is_listed() {
         let old: TrackingKeys = OLD.parse().unwrap();
-        let token = old.sign(claims());
+        let token = old.sign(claims(), Purpose::Open);
         let rotated: TrackingKeys = format!("{NEW},{OLD}").parse().unwrap();
-        assert_eq!(rotated.verify(&token), Some(claims()));
-        assert!(rotated.sign(claims()).starts_with("k2."));
+        assert_eq!(rotated.verify(&token, Purpose::Open), Some(claims()));
+        assert!(rotated.sign(claims(), Purpose::Open).starts_with("k2."));
         let retired: TrackingKeys = NEW.parse().unwrap();
-        assert_eq!(retired.verify(&token), None);
+        assert_eq!(retired.verify(&token, Purpose::Open), None);
     }
 
     #[test]

@@ -28,6 +28,9 @@ CREATE INDEX messages_customer_id_idx ON messages (customer_id, queued_at);
 DROP INDEX assignments_customer_id_idx;
 CREATE INDEX assignments_customer_id_idx ON assignments (customer_id, experiment_id);
 
+-- The conversion beacon counts a message's conversion of a kind once, however often posted.
+CREATE UNIQUE INDEX conversions_beacon_once_idx ON conversions (message_id, kind) WHERE source = 'beacon';
+
 -- The template library new experiments start from: the original system's six messages.
 INSERT INTO message_templates (name, kind, subject, body_text, body_html, links) VALUES
 ('Plan offer: Basic for $10', 'plan_offer',

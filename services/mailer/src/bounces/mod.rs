@@ -8,7 +8,7 @@ pub mod routes;
 
 use diesel::sql_query;
 use diesel::sql_types::{Jsonb, Text, Uuid as SqlUuid};
-use diesel_async::{AsyncPgConnection, RunQueryDsl as _};
+use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl as _};
 use uuid::Uuid;
 
 /// What the receiving side said.
@@ -25,8 +25,20 @@ pub enum Outcome {
     Complaint,
 }
 
-/// Records `outcome` for message `id`; false when there is no such message.
+/// Records `outcome` for message `id`, the event and the suppression together; false when
+/// there is no such message.
 pub async fn record(
+    connection: &mut AsyncPgConnection,
+    id: Uuid,
+    outcome: Outcome,
+    details: &serde_json::Value,
+) -> Result<bool, diesel::result::Error> {
+    connection
+        .transaction(async |connection| record_in(connection, id, outcome, details).await)
+        .await
+}
+
+async fn record_in(
     connection: &mut AsyncPgConnection,
     id: Uuid,
     outcome: Outcome,

@@ -28,6 +28,17 @@ pub struct ArmCount {
     pub assigned: i64,
 }
 
+/// Launches (starts and winner passes) one at a time, so that mutual exclusion sees every
+/// other audience: taken inside the launching transaction.
+pub async fn lock_launches(
+    connection: &mut AsyncPgConnection,
+) -> Result<(), diesel::result::Error> {
+    sql_query("SELECT pg_advisory_xact_lock(hashtext('streamlab.experiment-launch'))")
+        .execute(connection)
+        .await
+        .map(|_| ())
+}
+
 /// Assigns this pass's customers: bucket = `assignment_bucket(salt, id)` (see
 /// `models::assignment`, which computes the same), below the holdout fraction the holdout,
 /// then the test group, then the arms by cumulative weight in variant-id order.
@@ -55,20 +66,21 @@ pub async fn assign(
              WHERE c.email_consent
                AND ($5::bigint IS NULL OR sm.segment_id = $5)
                AND ($6::jsonb IS NULL OR (
-                       ($6->'country' IS NULL OR c.country IN (SELECT jsonb_array_elements_text($6->'country')))
-                   AND ($6->'region' IS NULL OR c.region IN (SELECT jsonb_array_elements_text($6->'region')))
-                   AND ($6->'city' IS NULL OR c.city IN (SELECT jsonb_array_elements_text($6->'city')))
-                   AND ($6->'age_band' IS NULL OR c.age_band IN (SELECT jsonb_array_elements_text($6->'age_band')))
-                   AND ($6->'device' IS NULL OR c.device IN (SELECT jsonb_array_elements_text($6->'device')))
-                   AND ($6->'acquisition_channel' IS NULL
+                       (jsonb_typeof($6->'country') IS DISTINCT FROM 'array' OR c.country IN (SELECT jsonb_array_elements_text($6->'country')))
+                   AND (jsonb_typeof($6->'region') IS DISTINCT FROM 'array' OR c.region IN (SELECT jsonb_array_elements_text($6->'region')))
+                   AND (jsonb_typeof($6->'city') IS DISTINCT FROM 'array' OR c.city IN (SELECT jsonb_array_elements_text($6->'city')))
+                   AND (jsonb_typeof($6->'age_band') IS DISTINCT FROM 'array' OR c.age_band IN (SELECT jsonb_array_elements_text($6->'age_band')))
+                   AND (jsonb_typeof($6->'device') IS DISTINCT FROM 'array' OR c.device IN (SELECT jsonb_array_elements_text($6->'device')))
+                   AND (jsonb_typeof($6->'acquisition_channel') IS DISTINCT FROM 'array'
                         OR c.acquisition_channel IN (SELECT jsonb_array_elements_text($6->'acquisition_channel')))
-                   AND ($6->>'signed_up_after' IS NULL OR c.signup_at >= ($6->>'signed_up_after')::timestamptz)
-                   AND ($6->>'signed_up_before' IS NULL OR c.signup_at < ($6->>'signed_up_before')::timestamptz)))
+                   AND (jsonb_typeof($6->'signed_up_after') IS DISTINCT FROM 'string' OR c.signup_at >= ($6->>'signed_up_after')::timestamptz)
+                   AND (jsonb_typeof($6->'signed_up_before') IS DISTINCT FROM 'string' OR c.signup_at < ($6->>'signed_up_before')::timestamptz)))
                AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.email = lower(c.email))
                AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.experiment_id = $1 AND a.customer_id = c.id)
-               AND (NOT $7 OR NOT EXISTS (
+               AND NOT EXISTS (
                        SELECT 1 FROM assignments a JOIN experiments e ON e.id = a.experiment_id
-                       WHERE a.customer_id = c.id AND a.experiment_id <> $1 AND e.status IN ('running', 'paused')))
+                       WHERE a.customer_id = c.id AND a.experiment_id <> $1
+                         AND e.status IN ('running', 'paused') AND ($7 OR e.exclusive))
                AND (SELECT count(*) FROM messages m
                     WHERE m.customer_id = c.id AND m.experiment_id <> $1
                       AND m.queued_at > now() - interval '7 days'

@@ -7,7 +7,7 @@ use diesel::{
 };
 use diesel::{QueryableByName, sql_query};
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl as _};
-use models::enums::{ExperimentPhase, ExperimentStatus};
+use models::enums::{ExperimentPhase, ExperimentStatus, NoWinnerAction};
 use models::experiments::Experiment;
 use models::schema::{experiments, segmentation_runs};
 use serde::Serialize;
@@ -16,7 +16,7 @@ use service::auth::InternalCaller;
 use service::problem::connection;
 use utoipa::ToSchema;
 
-use super::{ArmCount, Pass, assign, queue_messages, start_phase};
+use super::{ArmCount, Pass, assign, lock_launches, queue_messages, start_phase};
 use crate::send::compose::VariantTemplate;
 use crate::settings::Settings;
 
@@ -69,7 +69,9 @@ pub async fn start_experiment(
                     experiment.status
                 )));
             }
-            check_variants(connection, id).await?;
+            let needs_control = start_phase(&experiment) == ExperimentPhase::Test
+                && experiment.no_winner_action == NoWinnerAction::Control;
+            check_variants(connection, id, needs_control).await?;
             if let Some(filter) = &experiment.audience_filter
                 && let Err(error) =
                     serde_json::from_value::<models::audience::AudienceFilter>(filter.clone())
@@ -90,10 +92,7 @@ pub async fn start_experiment(
                     ));
                 }
             }
-            // Starts one at a time, so that mutual exclusion sees every other audience.
-            sql_query("SELECT pg_advisory_xact_lock(hashtext('streamlab.experiment-start'))")
-                .execute(connection)
-                .await?;
+            lock_launches(connection).await?;
             let phase = start_phase(&experiment);
             let launch = launch(connection, &experiment, Pass::Start, phase, frequency_cap).await?;
             if launch.assigned == 0 {
@@ -161,9 +160,13 @@ pub async fn lock_experiment(
 }
 
 /// At least one variant, and every template renders.
-async fn check_variants(connection: &mut AsyncPgConnection, id: i64) -> Result<(), Problem> {
+async fn check_variants(
+    connection: &mut AsyncPgConnection,
+    id: i64,
+    needs_control: bool,
+) -> Result<(), Problem> {
     let variants: Vec<(String, VariantTemplate)> = sql_query(
-        "SELECT id, key, subject, body_text, body_html, links FROM variants
+        "SELECT id, key, is_control, subject, body_text, body_html, links FROM variants
          WHERE experiment_id = $1 ORDER BY id",
     )
     .bind::<diesel::sql_types::BigInt, _>(id)
@@ -176,6 +179,12 @@ async fn check_variants(connection: &mut AsyncPgConnection, id: i64) -> Result<(
         return Err(Problem::conflict(format!(
             "experiment {id} has no variants: there is nothing to send"
         )));
+    }
+    if needs_control && !variants.iter().any(|(_, template)| template.is_control) {
+        return Err(Problem::conflict(
+            "the rest of a test-then-winner audience gets the control's e-mail when there is no \
+             winner (no_winner_action 'control'), but no variant is the control",
+        ));
     }
     for (key, template) in &variants {
         template.check().map_err(|error| {

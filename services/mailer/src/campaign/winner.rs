@@ -3,6 +3,7 @@
 //! the winner and goes to the rest of the audience. Without one, the rest gets the control's
 //! e-mail or nothing, as the experiment says. A manual pick overrides the analysis.
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use actix_web::{post, web};
@@ -20,8 +21,8 @@ use service::problem::connection;
 use service::{FieldError, Problem};
 use utoipa::ToSchema;
 
-use super::Pass;
 use super::routes::{Launch, launch, lock_experiment};
+use super::{Pass, lock_launches};
 use crate::settings::Settings;
 
 /// The longest a pick waits for ds's analysis.
@@ -135,6 +136,7 @@ async fn apply(pool: &Pool, id: i64, pick: &Pick, frequency_cap: i64) -> Result<
     let mut connection = connection(pool).await?;
     connection
         .transaction(async |connection| {
+            lock_launches(connection).await?;
             let experiment = lock_experiment(connection, id).await?;
             let running = matches!(
                 experiment.status,
@@ -231,6 +233,32 @@ pub fn pick_from_report(
     action: NoWinnerAction,
     control: Option<i64>,
 ) -> Pick {
+    let fallback = |reason: String| {
+        let send = match action {
+            NoWinnerAction::Control => control,
+            NoWinnerAction::Nothing => None,
+        };
+        let rest = if send.is_some() {
+            "the rest gets the control's e-mail"
+        } else {
+            "the rest gets nothing"
+        };
+        Pick {
+            winner: None,
+            send,
+            note: format!("no winner: {reason}; {rest}"),
+        }
+    };
+    // A broken split makes every comparison suspect.
+    let mismatch = report
+        .pointer("/srm/assignments/mismatch")
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false);
+    if mismatch {
+        return fallback(
+            "the test's split does not match its design (sample ratio mismatch)".to_owned(),
+        );
+    }
     let goal = report
         .get("metrics")
         .and_then(serde_json::Value::as_array)
@@ -297,19 +325,93 @@ pub fn pick_from_report(
     }
 }
 
-/// Picks the winners of test phases whose wait is over, every `poll`.
+/// Picks the winners of test phases whose wait is over, every `poll`. One experiment whose
+/// pick fails waits longer each time (doubling, up to an hour) and holds up no other.
 pub fn spawn_scheduler(pool: Pool, ds: ServiceClient, frequency_cap: i64, poll: Duration) {
     tokio::spawn(async move {
+        let mut retry_at: HashMap<i64, (Instant, Duration)> = HashMap::new();
         loop {
             tokio::time::sleep(poll).await;
-            if let Err(error) = due_picks(&pool, &ds, frequency_cap).await {
-                tracing::warn!(%error, "winner scheduler: will try again");
+            let due = match due_experiments(&pool).await {
+                Ok(due) => due,
+                Err(error) => {
+                    tracing::warn!(%error, "winner scheduler: will try again");
+                    continue;
+                }
+            };
+            for id in due {
+                if retry_at
+                    .get(&id)
+                    .is_some_and(|(at, _)| Instant::now() < *at)
+                {
+                    continue;
+                }
+                match pick_once(&pool, &ds, id, frequency_cap).await {
+                    Ok(()) => {
+                        retry_at.remove(&id);
+                    }
+                    Err(error) => {
+                        let wait = retry_at
+                            .get(&id)
+                            .map_or(poll, |(_, wait)| (*wait * 2).min(MAX_PICK_BACKOFF));
+                        tracing::warn!(experiment = id, %error, ?wait, "cannot pick the winner yet");
+                        retry_at.insert(id, (Instant::now() + wait, wait));
+                    }
+                }
             }
         }
     });
 }
 
-async fn due_picks(pool: &Pool, ds: &ServiceClient, frequency_cap: i64) -> Result<(), String> {
+/// The longest wait between tries of a failing pick.
+const MAX_PICK_BACKOFF: Duration = Duration::from_secs(3600);
+
+/// Picks experiment `id`'s winner unless another mailer is at it (a session advisory lock,
+/// released when the pick ends or its connection dies).
+async fn pick_once(
+    pool: &Pool,
+    ds: &ServiceClient,
+    id: i64,
+    frequency_cap: i64,
+) -> Result<(), String> {
+    let mut guard = pool.get().await.map_err(|error| error.to_string())?;
+    let locked: Locked = diesel::sql_query(
+        "SELECT pg_try_advisory_lock(hashtext('streamlab.winner-pick'), $1::int) AS locked",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(id)
+    .get_result(&mut guard)
+    .await
+    .map_err(|error| error.to_string())?;
+    if !locked.locked {
+        return Ok(());
+    }
+    let picked = async {
+        let pick = analyse(pool, ds, id).await?;
+        apply(pool, id, &pick, frequency_cap)
+            .await
+            .map(|_| ())
+            .map_err(|problem| problem.detail)
+    }
+    .await;
+    let unlocked =
+        diesel::sql_query("SELECT pg_advisory_unlock(hashtext('streamlab.winner-pick'), $1::int)")
+            .bind::<diesel::sql_types::BigInt, _>(id)
+            .execute(&mut guard)
+            .await;
+    if unlocked.is_err() {
+        // A lock that cannot be released must not go back to the pool with the connection.
+        let _ = models::db::PooledConnection::take(guard);
+    }
+    picked
+}
+
+#[derive(QueryableByName)]
+struct Locked {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    locked: bool,
+}
+
+async fn due_experiments(pool: &Pool) -> Result<Vec<i64>, String> {
     let due: Vec<i64> = {
         let mut connection = pool.get().await.map_err(|error| error.to_string())?;
         diesel::sql_query(
@@ -324,13 +426,7 @@ async fn due_picks(pool: &Pool, ds: &ServiceClient, frequency_cap: i64) -> Resul
         .map(|row| row.id)
         .collect()
     };
-    for id in due {
-        let pick = analyse(pool, ds, id).await?;
-        apply(pool, id, &pick, frequency_cap)
-            .await
-            .map_err(|problem| problem.detail)?;
-    }
-    Ok(())
+    Ok(due)
 }
 
 #[derive(QueryableByName)]
@@ -352,6 +448,15 @@ mod tests {
                 {"variant": "b", "variant_id": 2, "value": 0.2, "significant": significant,
                  "relative_lift": lift, "p_value_adjusted": 0.001}]}
         ]})
+    }
+
+    #[test]
+    fn a_sample_ratio_mismatch_declares_no_winner() {
+        let mut broken = report(true, 0.5);
+        broken["srm"] = json!({"assignments": {"mismatch": true}});
+        let pick = pick_from_report(&broken, NoWinnerAction::Control, Some(1));
+        assert_eq!((pick.winner, pick.send), (None, Some(1)));
+        assert!(pick.note.contains("sample ratio mismatch"), "{}", pick.note);
     }
 
     #[test]

@@ -10,13 +10,15 @@ use models::render::{self, Escape, Field, Values};
 use url::Url;
 
 use crate::send::ledger::{Claimed, CustomerContext};
-use crate::tokens::{Claims, TrackingKeys};
+use crate::tokens::{Claims, Purpose, TrackingKeys};
 
 /// A variant's e-mail as designed.
 #[derive(Debug, Clone, diesel::QueryableByName)]
 pub struct VariantTemplate {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub id: i64,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub is_control: bool,
     #[diesel(sql_type = diesel::sql_types::Text)]
     pub subject: String,
     #[diesel(sql_type = diesel::sql_types::Text)]
@@ -113,10 +115,11 @@ impl Composer {
         variant: &VariantTemplate,
         context: Option<&CustomerContext>,
     ) -> Result<Composed, String> {
-        let token = self.keys.sign(Claims {
+        let claims = Claims {
             message_id: message.id,
             variant_id: message.variant_id,
-        });
+        };
+        let token = |purpose| self.keys.sign(claims, purpose);
         let values = CustomerValues {
             first_name: &message.first_name,
             last_name: &message.last_name,
@@ -133,8 +136,8 @@ impl Composer {
             genre: context
                 .and_then(|c| c.genre.clone())
                 .unwrap_or_else(|| "new releases".to_owned()),
-            unsubscribe_url: self.url(&format!("u/{token}")),
-            click_base: self.url(&format!("t/c/{token}")),
+            unsubscribe_url: self.url(&format!("u/{}", token(Purpose::Unsubscribe))),
+            click_base: self.url(&format!("t/c/{}", token(Purpose::Click))),
             links: &variant.links,
         };
         let subject = render::render(&parsed(&variant.subject)?, &values, Escape::None);
@@ -155,8 +158,8 @@ impl Composer {
         html.push_str(&format!(
             "<img src=\"{}\" width=\"1\" height=\"1\" alt=\"\" style=\"display:none\">\
              <a href=\"{}\" style=\"display:none\" aria-hidden=\"true\" tabindex=\"-1\"></a>",
-            self.url(&format!("t/o/{token}")),
-            self.url(&format!("t/h/{token}")),
+            self.url(&format!("t/o/{}", token(Purpose::Open))),
+            self.url(&format!("t/h/{}", token(Purpose::Click))),
         ));
         let to: Mailbox = message
             .email

@@ -3,9 +3,10 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use diesel::sql_types::{Array, BigInt, Bool, Integer, Nullable, Text, Uuid as SqlUuid};
 use diesel::{QueryableByName, sql_query};
-use diesel_async::{AsyncPgConnection, RunQueryDsl as _};
+use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl as _};
 use uuid::Uuid;
 
 /// A message claimed for sending.
@@ -13,6 +14,8 @@ use uuid::Uuid;
 pub struct Claimed {
     #[diesel(sql_type = SqlUuid)]
     pub id: Uuid,
+    #[diesel(sql_type = BigInt)]
+    pub experiment_id: i64,
     #[diesel(sql_type = BigInt)]
     pub customer_id: i64,
     #[diesel(sql_type = BigInt)]
@@ -40,6 +43,7 @@ pub async fn claim(
     owner: &str,
     limit: i64,
     lease: Duration,
+    max_attempts: i32,
     message_id_domain: &str,
 ) -> Result<Vec<Claimed>, diesel::result::Error> {
     sql_query(
@@ -48,6 +52,7 @@ pub async fn claim(
              FROM messages m
              JOIN experiments e ON e.id = m.experiment_id AND e.status = 'running'
              WHERE m.status IN ('queued', 'sending') AND m.next_attempt_at <= now()
+               AND m.attempts < $5
              ORDER BY m.next_attempt_at
              LIMIT $2
              FOR UPDATE OF m SKIP LOCKED
@@ -59,7 +64,7 @@ pub async fn claim(
              smtp_message_id = coalesce(m.smtp_message_id, '<' || m.id || '@' || $4 || '>')
          FROM due, customers c
          WHERE m.id = due.id AND c.id = m.customer_id
-         RETURNING m.id, m.customer_id, m.variant_id, m.email, m.attempts, m.smtp_message_id,
+         RETURNING m.id, m.experiment_id, m.customer_id, m.variant_id, m.email, m.attempts, m.smtp_message_id,
                    c.first_name, c.last_name,
                    EXISTS (SELECT 1 FROM suppressions s WHERE s.email = lower(m.email)) AS suppressed",
     )
@@ -67,7 +72,84 @@ pub async fn claim(
     .bind::<BigInt, _>(limit)
     .bind::<diesel::sql_types::Double, _>(lease.as_secs_f64())
     .bind::<Text, _>(message_id_domain)
+    .bind::<Integer, _>(max_attempts)
     .load(connection)
+    .await
+}
+
+/// Settles claims whose process died and that no claim will take again: those of stopped
+/// experiments (cancelled), and those tried `max_attempts` times (failed: the sender stopped
+/// mid-send every time).
+pub async fn settle_abandoned(
+    connection: &mut AsyncPgConnection,
+    max_attempts: i32,
+) -> Result<usize, diesel::result::Error> {
+    sql_query(
+        "UPDATE messages m
+         SET status = CASE WHEN e.status IN ('stopped', 'decided') THEN 'cancelled' ELSE 'failed' END,
+             last_error = CASE WHEN e.status IN ('stopped', 'decided') THEN 'the experiment was stopped'
+                               ELSE 'gave up after ' || m.attempts || ' attempts: the sender stopped mid-send each time' END,
+             lease_owner = NULL, lease_expires_at = NULL
+         FROM experiments e
+         WHERE e.id = m.experiment_id AND m.status = 'sending' AND m.next_attempt_at <= now()
+           AND (e.status IN ('stopped', 'decided') OR m.attempts >= $1)",
+    )
+    .bind::<Integer, _>(max_attempts)
+    .execute(connection)
+    .await
+}
+
+#[derive(QueryableByName)]
+struct ExperimentId {
+    #[diesel(sql_type = BigInt)]
+    experiment_id: i64,
+}
+
+/// Extends the lease of every message `owner` holds; answers the experiments among them that
+/// are no longer running.
+pub async fn renew_leases(
+    connection: &mut AsyncPgConnection,
+    owner: &str,
+    lease: Duration,
+) -> Result<Vec<i64>, diesel::result::Error> {
+    Ok(sql_query(
+        "WITH held AS (
+             UPDATE messages
+             SET lease_expires_at = now() + make_interval(secs => $2),
+                 next_attempt_at = now() + make_interval(secs => $2)
+             WHERE lease_owner = $1 AND status = 'sending'
+             RETURNING experiment_id
+         )
+         SELECT DISTINCT h.experiment_id FROM held h
+         JOIN experiments e ON e.id = h.experiment_id WHERE e.status <> 'running'",
+    )
+    .bind::<Text, _>(owner)
+    .bind::<diesel::sql_types::Double, _>(lease.as_secs_f64())
+    .load::<ExperimentId>(connection)
+    .await?
+    .into_iter()
+    .map(|row| row.experiment_id)
+    .collect())
+}
+
+/// Returns claimed messages to the queue untried (their experiment was paused), or cancels
+/// them (it was stopped).
+pub async fn release(
+    connection: &mut AsyncPgConnection,
+    owner: &str,
+    ids: &[Uuid],
+) -> Result<usize, diesel::result::Error> {
+    sql_query(
+        "UPDATE messages
+         SET status = CASE WHEN (SELECT e.status FROM experiments e WHERE e.id = messages.experiment_id)
+                                IN ('stopped', 'decided') THEN 'cancelled' ELSE 'queued' END,
+             attempts = greatest(attempts - 1, 0), next_attempt_at = now(),
+             lease_owner = NULL, lease_expires_at = NULL
+         WHERE id = ANY($1) AND lease_owner = $2 AND status = 'sending'",
+    )
+    .bind::<Array<SqlUuid>, _>(ids)
+    .bind::<Text, _>(owner)
+    .execute(connection)
     .await
 }
 
@@ -118,18 +200,22 @@ pub async fn contexts(
     .await
 }
 
-/// Records messages the server accepted. Whoever holds the lease now, the e-mail went out;
-/// `lease_owner` stays as the process that sent it.
+/// Records messages the server accepted, at the times it did. Whatever the row's state now
+/// (a stop may have cancelled it), the e-mail went out; `lease_owner` stays as the process
+/// that sent it.
 pub async fn record_sent(
     connection: &mut AsyncPgConnection,
     ids: &[Uuid],
+    at: &[DateTime<Utc>],
 ) -> Result<usize, diesel::result::Error> {
     sql_query(
-        "UPDATE messages SET status = 'sent', sent_at = now(), lease_expires_at = NULL,
+        "UPDATE messages m SET status = 'sent', sent_at = s.at, lease_expires_at = NULL,
                 last_error = NULL
-         WHERE id = ANY($1) AND status <> 'sent'",
+         FROM unnest($1::uuid[], $2::timestamptz[]) AS s(id, at)
+         WHERE m.id = s.id AND m.status <> 'sent'",
     )
     .bind::<Array<SqlUuid>, _>(ids)
+    .bind::<Array<diesel::sql_types::Timestamptz>, _>(at)
     .execute(connection)
     .await
 }
@@ -175,24 +261,28 @@ pub async fn record_failed(
     cancelled: bool,
 ) -> Result<usize, diesel::result::Error> {
     let status = if cancelled { "cancelled" } else { "failed" };
-    let changed = sql_query(
+    connection
+        .transaction(async |connection| {
+            let changed = sql_query(
         "UPDATE messages SET status = $4, lease_owner = NULL, lease_expires_at = NULL, last_error = $3
          WHERE id = $1 AND status = 'sending' AND lease_owner = $2",
     )
-    .bind::<SqlUuid, _>(id)
-    .bind::<Text, _>(owner)
-    .bind::<Text, _>(error)
-    .bind::<Text, _>(status)
-    .execute(connection)
-    .await?;
-    if changed > 0 && hard_bounce {
-        crate::bounces::record(
-            connection,
-            id,
-            crate::bounces::Outcome::HardBounce,
-            &serde_json::json!({"reply": error, "during": "smtp"}),
-        )
-        .await?;
-    }
-    Ok(changed)
+            .bind::<SqlUuid, _>(id)
+            .bind::<Text, _>(owner)
+            .bind::<Text, _>(error)
+            .bind::<Text, _>(status)
+            .execute(connection)
+            .await?;
+            if changed > 0 && hard_bounce {
+                crate::bounces::record(
+                    connection,
+                    id,
+                    crate::bounces::Outcome::HardBounce,
+                    &serde_json::json!({"reply": error, "during": "smtp"}),
+                )
+                .await?;
+            }
+            Ok(changed)
+        })
+        .await
 }

@@ -1,31 +1,34 @@
 //! The sender: claims due messages from the ledger in batches (`FOR UPDATE SKIP LOCKED`,
-//! under a lease), renders them, and sends them over a fixed number of SMTP connections,
-//! one task each; every task records its sends as soon as its share is done. A process
-//! killed mid-batch leaves its claims to expire: only messages the server had accepted but
-//! the ledger not yet recorded can go twice.
+//! under a lease that a heartbeat keeps extending), renders them, and sends them over a fixed
+//! number of SMTP connections, one task each. Before each message a task checks that the
+//! lease is still ours and the experiment still running; after it, the outcome goes to the
+//! recorder, which writes it within milliseconds. A process killed mid-batch leaves its
+//! claims to expire: only messages the server accepted in its last milliseconds can go twice.
 
 pub mod compose;
+pub mod lease;
 pub mod ledger;
 pub mod rate_limit;
+pub mod recorder;
 pub mod transport;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::Instant;
 
+use chrono::Utc;
 use diesel::sql_types::{Array, BigInt};
 use diesel_async::RunQueryDsl as _;
 use models::db::Pool;
-use uuid::Uuid;
+use tokio::sync::mpsc;
 
 use crate::settings::SendSettings;
 use compose::{Composed, Composer, VariantTemplate};
+use lease::Held;
 use ledger::{Claimed, CustomerContext};
 use rate_limit::RateLimiter;
-use transport::{SendFailure, Sender, Transport};
-
-/// The longest wait before a retry.
-const MAX_RETRY_DELAY: Duration = Duration::from_secs(3600);
+use recorder::Outcome;
+use transport::{Sender, Transport};
 
 /// Everything the sending tasks share.
 pub struct Engine {
@@ -38,24 +41,49 @@ pub struct Engine {
     pub transport: Transport,
 }
 
-/// Starts the sender beside the HTTP server.
+/// What a running sender shares between its loop and its tasks.
+struct Running {
+    engine: Engine,
+    held: Arc<Held>,
+    outcomes: mpsc::Sender<Outcome>,
+}
+
+/// Starts the sender, its lease heartbeat and its recorder beside the HTTP server.
 pub fn spawn(engine: Engine) {
-    let engine = Arc::new(engine);
+    let held = Arc::new(Held::new());
+    lease::spawn_heartbeat(
+        engine.pool.clone(),
+        engine.owner.clone(),
+        engine.settings.lease,
+        Arc::clone(&held),
+    );
+    let outcomes = recorder::spawn(
+        engine.pool.clone(),
+        recorder::Policy {
+            owner: engine.owner.clone(),
+            retry_base: engine.settings.retry_base,
+            max_attempts: engine.settings.max_attempts,
+        },
+    );
+    let running = Arc::new(Running {
+        engine,
+        held,
+        outcomes,
+    });
     tokio::spawn(async move {
-        let mut senders: Vec<Sender> = (0..engine.settings.connections)
-            .map(|_| Sender::new(engine.transport.clone()))
+        let connections = running.engine.settings.connections;
+        let mut senders: Vec<Sender> = (0..connections)
+            .map(|_| Sender::new(running.engine.transport.clone()))
             .collect();
         loop {
-            match step(&engine, senders).await {
-                (Ok(true), back) => senders = back,
-                (Ok(false), back) => {
-                    senders = back;
-                    tokio::time::sleep(engine.settings.poll).await;
-                }
-                (Err(error), back) => {
-                    senders = back;
+            let (outcome, back) = step(&running, senders).await;
+            senders = back;
+            match outcome {
+                Ok(true) => {}
+                Ok(false) => tokio::time::sleep(running.engine.settings.poll).await,
+                Err(error) => {
                     tracing::warn!(%error, "sender: will try again");
-                    tokio::time::sleep(engine.settings.poll).await;
+                    tokio::time::sleep(running.engine.settings.poll).await;
                 }
             }
         }
@@ -64,8 +92,8 @@ pub fn spawn(engine: Engine) {
 
 /// Claims and sends one batch; false when nothing was due. The connections go in and come
 /// back out, so they stay open between batches.
-async fn step(engine: &Arc<Engine>, senders: Vec<Sender>) -> (Result<bool, String>, Vec<Sender>) {
-    let batch = match claim_batch(engine).await {
+async fn step(running: &Arc<Running>, senders: Vec<Sender>) -> (Result<bool, String>, Vec<Sender>) {
+    let batch = match claim_batch(running).await {
         Ok(batch) => batch,
         Err(error) => return (Err(error), senders),
     };
@@ -80,31 +108,30 @@ async fn step(engine: &Arc<Engine>, senders: Vec<Sender>) -> (Result<bool, Strin
     let tasks: Vec<_> = senders
         .into_iter()
         .zip(shares)
-        .map(|(sender, share)| tokio::spawn(send_share(Arc::clone(engine), sender, share)))
+        .map(|(sender, share)| tokio::spawn(send_share(Arc::clone(running), sender, share)))
         .collect();
     let mut back = Vec::with_capacity(count);
-    let mut failure = None;
     for task in tasks {
         match task.await {
-            Ok((sender, result)) => {
-                back.push(sender);
-                if let Err(error) = result {
-                    failure = Some(error);
-                }
-            }
-            Err(error) => failure = Some(format!("a sending task failed: {error}")),
+            Ok(sender) => back.push(sender),
+            Err(error) => tracing::warn!(%error, "a sending task failed"),
         }
     }
     // A task that panicked took its connection with it: replace it.
     while back.len() < count {
-        back.push(Sender::new(engine.transport.clone()));
+        back.push(Sender::new(running.engine.transport.clone()));
     }
-    (failure.map_or(Ok(true), Err), back)
+    (Ok(true), back)
 }
 
 /// Claims due messages and renders them; messages that cannot go are settled at once.
-async fn claim_batch(engine: &Engine) -> Result<Vec<(Claimed, Composed)>, String> {
+async fn claim_batch(running: &Running) -> Result<Vec<(Claimed, Composed)>, String> {
+    let engine = &running.engine;
     let mut connection = engine.pool.get().await.map_err(|e| e.to_string())?;
+    ledger::settle_abandoned(&mut connection, engine.settings.max_attempts)
+        .await
+        .map_err(|e| e.to_string())?;
+    let claimed_at = Instant::now();
     let limit = claim_limit(&engine.settings);
     let domain = engine.composer.from.email.domain().to_owned();
     let claimed = ledger::claim(
@@ -112,6 +139,7 @@ async fn claim_batch(engine: &Engine) -> Result<Vec<(Claimed, Composed)>, String
         &engine.owner,
         limit,
         engine.settings.lease,
+        engine.settings.max_attempts,
         &domain,
     )
     .await
@@ -119,11 +147,12 @@ async fn claim_batch(engine: &Engine) -> Result<Vec<(Claimed, Composed)>, String
     if claimed.is_empty() {
         return Ok(Vec::new());
     }
+    running.held.renewed(claimed_at, engine.settings.lease);
     let mut variant_ids: Vec<i64> = claimed.iter().map(|m| m.variant_id).collect();
     variant_ids.sort_unstable();
     variant_ids.dedup();
     let variants: HashMap<i64, VariantTemplate> = diesel::sql_query(
-        "SELECT id, subject, body_text, body_html, links FROM variants WHERE id = ANY($1)",
+        "SELECT id, is_control, subject, body_text, body_html, links FROM variants WHERE id = ANY($1)",
     )
     .bind::<Array<BigInt>, _>(&variant_ids)
     .load::<VariantTemplate>(&mut connection)
@@ -167,16 +196,15 @@ async fn claim_batch(engine: &Engine) -> Result<Vec<(Claimed, Composed)>, String
         match composed {
             Ok(composed) => ready.push((message, composed)),
             Err((reason, cancelled)) => {
-                ledger::record_failed(
-                    &mut connection,
-                    &engine.owner,
-                    message.id,
-                    &reason,
-                    false,
-                    cancelled,
-                )
-                .await
-                .map_err(|e| e.to_string())?;
+                running
+                    .outcomes
+                    .send(Outcome::Refused {
+                        id: message.id,
+                        reason,
+                        cancelled,
+                    })
+                    .await
+                    .map_err(|_| "the recorder has stopped".to_owned())?;
             }
         }
     }
@@ -200,94 +228,52 @@ fn claim_limit(settings: &SendSettings) -> i64 {
     }
 }
 
-/// Sends one task's share over its connection and records the outcome.
+/// Sends one task's share over its connection, each outcome to the recorder. Stops when the
+/// lease can no longer be vouched for: the rest is then left to expire and be claimed again.
 async fn send_share(
-    engine: Arc<Engine>,
+    running: Arc<Running>,
     mut sender: Sender,
     share: Vec<(Claimed, Composed)>,
-) -> (Sender, Result<(), String>) {
-    let mut sent: Vec<Uuid> = Vec::with_capacity(share.len());
-    let mut failed: Vec<(Claimed, SendFailure)> = Vec::new();
+) -> Sender {
     for (message, composed) in share {
-        let domain = message
-            .email
-            .rsplit_once('@')
-            .map(|(_, domain)| domain.to_ascii_lowercase())
-            .unwrap_or_default();
-        engine.limiter.acquire(&domain).await;
-        match sender.send(&composed.envelope, &composed.bytes).await {
-            Ok(()) => sent.push(message.id),
-            Err(failure) => failed.push((message, failure)),
+        if !running.held.is_valid() {
+            tracing::warn!("sender: the lease could not be renewed; leaving the rest of the batch");
+            break;
+        }
+        let outcome = if running.held.is_halted(message.experiment_id) {
+            Outcome::Released { id: message.id }
+        } else {
+            let domain = message
+                .email
+                .rsplit_once('@')
+                .map(|(_, domain)| domain.to_ascii_lowercase())
+                .unwrap_or_default();
+            running.engine.limiter.acquire(&domain).await;
+            match sender.send(&composed.envelope, &composed.bytes).await {
+                Ok(()) => Outcome::Sent {
+                    id: message.id,
+                    at: Utc::now(),
+                },
+                Err(failure) => Outcome::Failed {
+                    id: message.id,
+                    attempts: message.attempts,
+                    failure,
+                },
+            }
+        };
+        if running.outcomes.send(outcome).await.is_err() {
+            tracing::warn!("sender: the recorder has stopped");
+            break;
         }
     }
-    let result = record(&engine, &sent, failed).await;
-    (sender, result)
-}
-
-async fn record(
-    engine: &Engine,
-    sent: &[Uuid],
-    failed: Vec<(Claimed, SendFailure)>,
-) -> Result<(), String> {
-    let mut connection = engine.pool.get().await.map_err(|e| e.to_string())?;
-    if !sent.is_empty() {
-        ledger::record_sent(&mut connection, sent)
-            .await
-            .map_err(|e| e.to_string())?;
-    }
-    for (message, failure) in failed {
-        match failure {
-            SendFailure::Transient(error) => {
-                let delay = retry_delay(engine.settings.retry_base, message.attempts);
-                ledger::record_retry(
-                    &mut connection,
-                    &engine.owner,
-                    message.id,
-                    &error,
-                    delay,
-                    engine.settings.max_attempts,
-                )
-                .await
-            }
-            SendFailure::Permanent { code, reply } => {
-                ledger::record_failed(
-                    &mut connection,
-                    &engine.owner,
-                    message.id,
-                    &reply,
-                    is_hard_bounce(code, &reply),
-                    false,
-                )
-                .await
-            }
-        }
-        .map_err(|e| e.to_string())?;
-    }
-    Ok(())
-}
-
-/// `base` doubled for each attempt made, at most an hour.
-fn retry_delay(base: Duration, attempts: i32) -> Duration {
-    let doublings = attempts.clamp(1, 20) as u32 - 1;
-    base.saturating_mul(1 << doublings).min(MAX_RETRY_DELAY)
-}
-
-/// The address itself does not exist or cannot take mail: never send to it again.
-fn is_hard_bounce(code: Option<u16>, reply: &str) -> bool {
-    matches!(code, Some(550 | 551 | 553)) || reply.contains("5.1.")
+    sender
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::time::Duration;
 
-    #[test]
-    fn retries_back_off_and_stop_growing() {
-        let base = Duration::from_secs(30);
-        assert_eq!(retry_delay(base, 1), Duration::from_secs(30));
-        assert_eq!(retry_delay(base, 3), Duration::from_secs(120));
-        assert_eq!(retry_delay(base, 15), MAX_RETRY_DELAY);
-    }
+    use super::*;
 
     #[test]
     fn rate_limited_claims_fit_in_half_a_lease() {
@@ -305,11 +291,5 @@ mod tests {
         assert_eq!(claim_limit(&settings), 60);
         settings.rate_limits.global_per_second = Some(0.01);
         assert_eq!(claim_limit(&settings), 1);
-    }
-
-    #[test]
-    fn address_failures_are_hard_bounces() {
-        assert!(is_hard_bounce(Some(550), "550 5.1.1 no such user"));
-        assert!(!is_hard_bounce(Some(554), "554 5.7.1 rejected by policy"));
     }
 }

@@ -9,7 +9,7 @@ use actix_web::http::{Method, StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, get, post, route, web};
 use chrono::Utc;
 use diesel::sql_types::{BigInt, Text, Uuid as SqlUuid};
-use diesel::{OptionalExtension as _, QueryDsl as _, sql_query};
+use diesel::{OptionalExtension as _, QueryDsl as _, QueryableByName, sql_query};
 use diesel_async::RunQueryDsl as _;
 use models::enums::ConversionKind;
 use models::schema::variants;
@@ -20,7 +20,7 @@ use utoipa::ToSchema;
 
 use super::classify::{click_bot_reason, open_bot_reason};
 use super::writer::{EventWriter, NewEvent};
-use crate::tokens::{Claims, TrackingKeys};
+use crate::tokens::{Claims, Purpose, TrackingKeys};
 
 /// A transparent 1x1 GIF.
 const PIXEL: &[u8] = &[
@@ -42,10 +42,6 @@ fn not_found() -> HttpResponse {
     HttpResponse::NotFound()
         .content_type("text/plain; charset=utf-8")
         .body("not found")
-}
-
-fn verified(keys: &TrackingKeys, token: &str) -> Option<Claims> {
-    keys.verify(token)
 }
 
 fn user_agent(request: &HttpRequest) -> Option<String> {
@@ -99,7 +95,7 @@ pub async fn open_pixel(
     request: HttpRequest,
     token: web::Path<String>,
 ) -> HttpResponse {
-    let Some(claims) = verified(&keys, &token) else {
+    let Some(claims) = keys.verify(&token, Purpose::Open) else {
         return not_found();
     };
     let bot = open_bot_reason(user_agent(&request).as_deref());
@@ -134,7 +130,7 @@ pub async fn click(
     path: web::Path<(String, String)>,
 ) -> HttpResponse {
     let (token, link) = path.into_inner();
-    let Some(claims) = verified(&keys, &token) else {
+    let Some(claims) = keys.verify(&token, Purpose::Click) else {
         return not_found();
     };
     let target = match link_target(&cache, &pool, claims.variant_id, &link).await {
@@ -145,9 +141,10 @@ pub async fn click(
     let Ok(mut location) = url::Url::parse(&target) else {
         return not_found();
     };
+    // The landing page gets a token that can only report a conversion.
     location
         .query_pairs_mut()
-        .append_pair(TOKEN_PARAMETER, &token);
+        .append_pair(TOKEN_PARAMETER, &keys.sign(claims, Purpose::Convert));
     let bot = click_bot_reason(
         request.method() == Method::HEAD,
         user_agent(&request).as_deref(),
@@ -214,7 +211,7 @@ pub async fn honeypot(
     request: HttpRequest,
     token: web::Path<String>,
 ) -> HttpResponse {
-    let Some(claims) = verified(&keys, &token) else {
+    let Some(claims) = keys.verify(&token, Purpose::Click) else {
         return not_found();
     };
     match writer
@@ -242,16 +239,23 @@ pub struct BeaconConversion {
     pub revenue_cents: i64,
 }
 
+/// The most a single reported conversion may be worth: $10,000.
+const MAX_BEACON_REVENUE_CENTS: i64 = 1_000_000;
+
 /// The conversion beacon: the landing page posts the token the click brought
-/// (`streamlab_token`) with what the customer did. Any origin may post it.
+/// (`streamlab_token`, good for this and nothing else) with what the customer did. Counted
+/// only after a person's click on the e-mail, once per message and kind (a repeat answers
+/// 204 and changes nothing). Any origin may post it.
 #[utoipa::path(
     tag = "tracking",
-    params(("token" = String, Path, description = "The click's signed token")),
+    params(("token" = String, Path, description = "The conversion token a click brought")),
     request_body = BeaconConversion,
     responses(
-        (status = 204, description = "Recorded"),
+        (status = 204, description = "Recorded (or recorded before)"),
         (status = 400, description = "Not a conversion", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Not a genuine token"),
+        (status = 409, description = "Nobody clicked this e-mail's links", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A revenue out of range", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/t/v/{token}")]
@@ -261,43 +265,91 @@ pub async fn conversion_beacon(
     token: web::Path<String>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let cors = ("Access-Control-Allow-Origin", "*");
-    let Some(claims) = verified(&keys, &token) else {
-        return not_found();
+    let Some(claims) = keys.verify(&token, Purpose::Convert) else {
+        return with_cors(not_found());
     };
     let conversion: BeaconConversion = match serde_json::from_slice(&body) {
         Ok(conversion) => conversion,
         Err(error) => {
-            return HttpResponse::BadRequest()
-                .insert_header(cors)
-                .content_type(service::problem::PROBLEM_CONTENT_TYPE)
-                .json(Problem::bad_request(format!("not a conversion: {error}")));
+            return problem(Problem::bad_request(format!("not a conversion: {error}")));
         }
     };
-    if !(0..=100_000_000).contains(&conversion.revenue_cents) {
-        return HttpResponse::BadRequest()
-            .insert_header(cors)
-            .content_type(service::problem::PROBLEM_CONTENT_TYPE)
-            .json(Problem::bad_request("revenue_cents must be 0 to 100000000"));
+    if !(0..=MAX_BEACON_REVENUE_CENTS).contains(&conversion.revenue_cents) {
+        return problem(Problem::validation(vec![service::FieldError::new(
+            "revenue_cents",
+            format!("must be 0 to {MAX_BEACON_REVENUE_CENTS}"),
+        )]));
     }
     let mut connection = match connection(&pool).await {
         Ok(connection) => connection,
-        Err(problem) => return unavailable(problem.detail),
+        Err(problem) => return with_cors(unavailable(problem.detail)),
     };
     let stored = sql_query(
-        "INSERT INTO conversions (customer_id, kind, revenue_cents, occurred_at, experiment_id, message_id, source)
-         SELECT customer_id, $2, $3, now(), experiment_id, id, 'beacon' FROM messages WHERE id = $1",
+        "WITH message AS (SELECT id, customer_id, experiment_id, clicked_at FROM messages WHERE id = $1),
+              stored AS (
+                  INSERT INTO conversions (customer_id, kind, revenue_cents, occurred_at, experiment_id, message_id, source)
+                  SELECT customer_id, $2, $3, now(), experiment_id, id, 'beacon' FROM message
+                  WHERE clicked_at IS NOT NULL
+                  ON CONFLICT (message_id, kind) WHERE source = 'beacon' DO NOTHING
+                  RETURNING id
+              )
+         SELECT (SELECT count(*) FROM message) AS messages,
+                (SELECT count(*) FROM message WHERE clicked_at IS NOT NULL) AS clicked",
     )
     .bind::<SqlUuid, _>(claims.message_id)
     .bind::<Text, _>(conversion.kind.as_str())
     .bind::<BigInt, _>(conversion.revenue_cents)
-    .execute(&mut connection)
+    .get_result::<BeaconCheck>(&mut connection)
     .await;
     match stored {
-        Ok(0) => not_found(),
-        Ok(_) => HttpResponse::NoContent().insert_header(cors).finish(),
-        Err(error) => unavailable(error.to_string()),
+        Ok(check) if check.messages == 0 => with_cors(not_found()),
+        Ok(check) if check.clicked == 0 => problem(Problem::conflict(
+            "nobody has clicked this e-mail's links: a conversion is counted only after a click",
+        )),
+        Ok(_) => with_cors(HttpResponse::NoContent().finish()),
+        Err(error) => with_cors(unavailable(error.to_string())),
     }
+}
+
+#[derive(QueryableByName)]
+struct BeaconCheck {
+    #[diesel(sql_type = BigInt)]
+    messages: i64,
+    #[diesel(sql_type = BigInt)]
+    clicked: i64,
+}
+
+/// The browser's preflight for the beacon (a JSON POST from another origin).
+#[utoipa::path(
+    tag = "tracking",
+    params(("token" = String, Path, description = "The conversion token a click brought")),
+    responses((status = 204, description = "The beacon may be posted from any origin"))
+)]
+#[route("/t/v/{token}", method = "OPTIONS")]
+pub async fn conversion_beacon_preflight() -> HttpResponse {
+    with_cors(
+        HttpResponse::NoContent()
+            .insert_header(("Access-Control-Allow-Methods", "POST"))
+            .insert_header(("Access-Control-Allow-Headers", "content-type"))
+            .insert_header(("Access-Control-Max-Age", "86400"))
+            .finish(),
+    )
+}
+
+fn with_cors(mut response: HttpResponse) -> HttpResponse {
+    response.headers_mut().insert(
+        header::HeaderName::from_static("access-control-allow-origin"),
+        header::HeaderValue::from_static("*"),
+    );
+    response
+}
+
+fn problem(problem: Problem) -> HttpResponse {
+    with_cors(
+        HttpResponse::build(problem.status_code())
+            .content_type(service::problem::PROBLEM_CONTENT_TYPE)
+            .json(problem),
+    )
 }
 
 /// The unsubscribe page: a confirmation button (a GET must not unsubscribe: link scanners
@@ -310,18 +362,22 @@ pub async fn conversion_beacon(
 #[get("/u/{token}")]
 pub async fn unsubscribe_page(
     keys: web::Data<TrackingKeys>,
+    settings: web::Data<crate::Settings>,
     token: web::Path<String>,
 ) -> HttpResponse {
-    if verified(&keys, &token).is_none() {
+    if keys.verify(&token, Purpose::Unsubscribe).is_none() {
         return not_found();
     }
     let mut action = String::new();
-    models::render::html_escape(&mut action, &token);
+    models::render::html_escape(
+        &mut action,
+        &format!("{}u/{}", settings.tracking_base_url, token.as_str()),
+    );
     page(
         StatusCode::OK,
         &format!(
             "<h1>Unsubscribe</h1><p>Stop receiving these e-mails?</p>\
-             <form method=\"post\" action=\"/u/{action}\"><button type=\"submit\">Unsubscribe</button></form>"
+             <form method=\"post\" action=\"{action}\"><button type=\"submit\">Unsubscribe</button></form>"
         ),
     )
 }
@@ -339,7 +395,7 @@ pub async fn unsubscribe(
     request: HttpRequest,
     token: web::Path<String>,
 ) -> HttpResponse {
-    let Some(claims) = verified(&keys, &token) else {
+    let Some(claims) = keys.verify(&token, Purpose::Unsubscribe) else {
         return not_found();
     };
     let mut connection = match connection(&pool).await {

@@ -81,7 +81,8 @@ async fn write(pool: &Pool, batch: Vec<Pending>) {
 }
 
 /// One statement for the batch. A click within two seconds of the message's delivery is a
-/// scanner's: no person opens an e-mail and clicks that fast.
+/// scanner's: no person opens an e-mail and clicks that fast (nor before its delivery is
+/// recorded, a few milliseconds after the server took it).
 async fn insert(pool: &Pool, events: &[NewEvent]) -> Result<(), String> {
     let mut connection = pool.get().await.map_err(|error| error.to_string())?;
     sql_query(
@@ -93,8 +94,8 @@ async fn insert(pool: &Pool, events: &[NewEvent]) -> Result<(), String> {
          JOIN messages m ON m.id = e.message_id
          CROSS JOIN LATERAL (
              SELECT coalesce(e.bot_reason,
-                    CASE WHEN e.kind = 'click' AND m.sent_at IS NOT NULL
-                              AND e.occurred_at < m.sent_at + interval '2 seconds'
+                    CASE WHEN e.kind = 'click'
+                              AND (m.sent_at IS NULL OR e.occurred_at < m.sent_at + interval '2 seconds')
                          THEN 'click_within_2s_of_delivery' END) AS reason
          ) r",
     )
