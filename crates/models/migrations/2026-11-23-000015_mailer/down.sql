@@ -6,6 +6,7 @@ DROP INDEX assignments_customer_id_idx;
 CREATE INDEX assignments_customer_id_idx ON assignments (customer_id);
 DROP INDEX messages_customer_id_idx;
 CREATE INDEX messages_customer_id_idx ON messages (customer_id);
+DROP INDEX messages_sending_idx;
 DROP INDEX messages_experiment_status_idx;
 ALTER TABLE experiments
     DROP COLUMN no_winner_action,

@@ -21,6 +21,9 @@ ALTER TABLE experiments
 
 -- Claims look for due messages of running experiments.
 CREATE INDEX messages_experiment_status_idx ON messages (experiment_id, status);
+-- The messages on the wire, few at any time: a sender's heartbeat renews its own, and claims
+-- settle those a dead sender left (without reading the whole queue of due messages).
+CREATE INDEX messages_sending_idx ON messages (lease_owner, next_attempt_at) WHERE status = 'sending';
 -- The frequency cap counts a customer's recent e-mails.
 DROP INDEX messages_customer_id_idx;
 CREATE INDEX messages_customer_id_idx ON messages (customer_id, queued_at);

@@ -114,14 +114,20 @@ pub async fn renew_leases(
 ) -> Result<Vec<i64>, diesel::result::Error> {
     Ok(sql_query(
         "WITH held AS (
-             UPDATE messages
+             -- Rows the recorder is settling right now are skipped, not waited for: two
+             -- statements locking the same rows in different orders would deadlock.
+             SELECT id FROM messages WHERE lease_owner = $1 AND status = 'sending'
+             FOR UPDATE SKIP LOCKED
+         ),
+         renewed AS (
+             UPDATE messages m
              SET lease_expires_at = now() + make_interval(secs => $2),
                  next_attempt_at = now() + make_interval(secs => $2)
-             WHERE lease_owner = $1 AND status = 'sending'
-             RETURNING experiment_id
+             FROM held WHERE m.id = held.id
+             RETURNING m.experiment_id
          )
-         SELECT DISTINCT h.experiment_id FROM held h
-         JOIN experiments e ON e.id = h.experiment_id WHERE e.status <> 'running'",
+         SELECT DISTINCT r.experiment_id FROM renewed r
+         JOIN experiments e ON e.id = r.experiment_id WHERE e.status <> 'running'",
     )
     .bind::<Text, _>(owner)
     .bind::<diesel::sql_types::Double, _>(lease.as_secs_f64())
