@@ -294,3 +294,29 @@ pub struct ExperimentView {
     pub experiment: Experiment,
     pub variants: Vec<Variant>,
 }
+
+/// Customers assigned to one arm by a launch (`variant_id` absent: the holdout).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "db", derive(diesel::QueryableByName))]
+pub struct ArmCount {
+    #[cfg_attr(feature = "db", diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>))]
+    pub variant_id: Option<i64>,
+    #[cfg_attr(feature = "db", diesel(sql_type = diesel::sql_types::BigInt))]
+    pub assigned: i64,
+}
+
+/// What starting an experiment (or its winner phase) did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"experiment_id": 12, "phase": "full", "assigned": 2000, "holdout": 200,
+    "arms": [{"variant_id": 25, "assigned": 900}, {"variant_id": 26, "assigned": 900}, {"variant_id": null, "assigned": 200}],
+    "queued": 1800}))]
+pub struct Launch {
+    pub experiment_id: i64,
+    pub phase: ExperimentPhase,
+    /// Customers assigned by this step, holdout included.
+    pub assigned: i64,
+    pub holdout: i64,
+    pub arms: Vec<ArmCount>,
+    /// E-mails queued by this step.
+    pub queued: i64,
+}

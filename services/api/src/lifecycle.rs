@@ -10,7 +10,7 @@ use diesel::{
 };
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl as _};
 use models::enums::ExperimentStatus;
-use models::experiments::ExperimentView;
+use models::experiments::{ExperimentView, Launch};
 use models::schema::{experiments, messages, variants};
 use serde::{Deserialize, Serialize};
 use service::auth::{AdminAccess, ReadAccess};
@@ -34,7 +34,7 @@ use crate::status::Peers;
     security(("api_key" = [])),
     params(("id" = i64, Path, description = "The experiment's id")),
     responses(
-        (status = 200, description = "Started: customers assigned per arm, e-mails queued", body = Object),
+        (status = 200, description = "Started: customers assigned per arm, e-mails queued", body = Launch),
         WriteErrors,
         (status = 404, description = "No such experiment", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "The mailer failed", body = Problem, content_type = "application/problem+json"),
@@ -71,7 +71,7 @@ pub struct WinnerPick {
     params(("id" = i64, Path, description = "The experiment's id")),
     request_body(content = WinnerPick, example = json!({})),
     responses(
-        (status = 200, description = "The winner phase, queued", body = Object),
+        (status = 200, description = "The winner phase, queued", body = Launch),
         WriteErrors,
         (status = 404, description = "No such experiment", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "The mailer or ds failed", body = Problem, content_type = "application/problem+json"),
@@ -335,7 +335,7 @@ pub async fn experiment_delivery(
     let mut connection = connection(&pool).await?;
     view(&mut connection, id).await?;
     let statuses: Vec<Count> = diesel::sql_query(
-        "SELECT status AS name, count(*) AS total, count(*) AS human FROM messages
+        "SELECT status AS name, count(*) AS total, 0::bigint AS human FROM messages
          WHERE experiment_id = $1 GROUP BY status ORDER BY status",
     )
     .bind::<BigInt, _>(id)

@@ -4,11 +4,11 @@
 pub mod routes;
 pub mod winner;
 
+use diesel::sql_query;
 use diesel::sql_types::{BigInt, Bool, Double, Jsonb, Nullable, Text};
-use diesel::{QueryableByName, sql_query};
 use diesel_async::{AsyncPgConnection, RunQueryDsl as _};
 use models::enums::ExperimentPhase;
-use models::experiments::Experiment;
+use models::experiments::{ArmCount, Experiment};
 
 /// Which customers of the audience this pass assigns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,15 +17,6 @@ pub enum Pass {
     Start,
     /// After the test: the holdout's newcomers, and the rest, all given `winner` (or none).
     Winner { winner: Option<i64> },
-}
-
-/// Customers assigned to one arm (`variant_id` None: the holdout).
-#[derive(Debug, Clone, PartialEq, Eq, QueryableByName, serde::Serialize, utoipa::ToSchema)]
-pub struct ArmCount {
-    #[diesel(sql_type = Nullable<BigInt>)]
-    pub variant_id: Option<i64>,
-    #[diesel(sql_type = BigInt)]
-    pub assigned: i64,
 }
 
 /// Launches (starts and winner passes) one at a time, so that mutual exclusion sees every

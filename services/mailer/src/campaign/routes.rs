@@ -8,33 +8,15 @@ use diesel::{
 use diesel::{QueryableByName, sql_query};
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl as _};
 use models::enums::{ExperimentPhase, ExperimentStatus, NoWinnerAction};
-use models::experiments::Experiment;
+use models::experiments::{Experiment, Launch};
 use models::schema::{experiments, segmentation_runs};
-use serde::Serialize;
 use service::Problem;
 use service::auth::InternalCaller;
 use service::problem::connection;
-use utoipa::ToSchema;
 
-use super::{ArmCount, Pass, assign, lock_launches, queue_messages, start_phase};
+use super::{Pass, assign, lock_launches, queue_messages, start_phase};
 use crate::send::compose::VariantTemplate;
 use crate::settings::Settings;
-
-/// What a start (or a winner phase) did.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"experiment_id": 12, "phase": "full", "assigned": 2000, "holdout": 200,
-    "arms": [{"variant_id": 25, "assigned": 900}, {"variant_id": 26, "assigned": 900}, {"variant_id": null, "assigned": 200}],
-    "queued": 1800}))]
-pub struct Launch {
-    pub experiment_id: i64,
-    pub phase: ExperimentPhase,
-    /// Customers assigned by this step, holdout included.
-    pub assigned: i64,
-    pub holdout: i64,
-    pub arms: Vec<ArmCount>,
-    /// E-mails queued by this step.
-    pub queued: i64,
-}
 
 /// Starts a draft: assigns the audience (consenting customers of the segment or filter, minus
 /// suppressed addresses, customers of other running experiments and those over the frequency

@@ -21,9 +21,10 @@ use service::problem::connection;
 use service::{FieldError, Problem};
 use utoipa::ToSchema;
 
-use super::routes::{Launch, launch, lock_experiment};
+use super::routes::{launch, lock_experiment};
 use super::{Pass, lock_launches};
 use crate::settings::Settings;
+use models::experiments::Launch;
 
 /// The longest a pick waits for ds's analysis.
 const ANALYSIS_TIMEOUT: Duration = Duration::from_secs(600);
