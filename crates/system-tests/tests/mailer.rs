@@ -611,10 +611,7 @@ async fn a_mailer_killed_mid_campaign_resumes_and_duplicates_only_what_was_in_fl
     // Mid-batch: 20 batches of 40 are done, the 21st is on the wire.
     sink.wait_for(810, Duration::from_secs(60)).await.unwrap();
     platform.mailer.kill();
-    let in_flight = count(
-        &platform,
-        "SELECT count(*) AS n FROM messages WHERE status = 'sending'",
-    );
+    let (in_flight, accepted_unrecorded) = claims_at_kill(&platform, &sink).await;
     let delivered_at_kill = sink.count();
     assert!(delivered_at_kill < 3000, "the kill came after the campaign");
 
@@ -629,14 +626,92 @@ async fn a_mailer_killed_mid_campaign_resumes_and_duplicates_only_what_was_in_fl
     let received = sink.messages();
     let (duplicates, missing) = duplicates_and_missing(&received, 3000);
     println!(
-        "killed after {delivered_at_kill} deliveries with {in_flight} messages in flight; \
-         duplicates after restart: {duplicates}"
+        "killed after {delivered_at_kill} deliveries with {in_flight} messages claimed, \
+         {accepted_unrecorded} of them already accepted by the server; duplicates after restart: {duplicates}"
     );
     assert_eq!(missing, 0, "every recipient got the e-mail");
-    assert!(
-        duplicates <= in_flight,
-        "{duplicates} duplicates, {in_flight} in flight"
+    assert_eq!(
+        duplicates, accepted_unrecorded,
+        "only what the server took before the ledger knew goes twice"
     );
+    assert!(accepted_unrecorded <= in_flight);
+}
+
+/// After a kill: the messages it had claimed, and how many of those the server had already
+/// taken (those alone may go twice: the ledger never learnt they went).
+async fn claims_at_kill(platform: &Platform, sink: &SmtpSink) -> (i64, i64) {
+    #[derive(diesel::QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        smtp_message_id: String,
+    }
+    // The sink finishes the transactions whose data had arrived.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut connection = platform.database.connect();
+    let claimed: Vec<String> =
+        diesel::sql_query("SELECT smtp_message_id FROM messages WHERE status = 'sending'")
+            .load::<Id>(&mut connection)
+            .unwrap()
+            .into_iter()
+            .map(|row| row.smtp_message_id)
+            .collect();
+    let received: std::collections::HashSet<String> = sink
+        .messages()
+        .iter()
+        .filter_map(|message| message.header("Message-ID"))
+        .collect();
+    let taken = claimed.iter().filter(|id| received.contains(*id)).count();
+    (claimed.len() as i64, taken as i64)
+}
+
+#[tokio::test]
+async fn stopping_mid_campaign_leaves_nothing_queued_or_on_the_wire() {
+    let sink = slow_sink().await;
+    let settings = slow_sending(&sink);
+    let mut platform = Platform::start_with(&as_pairs(&settings)).await;
+    seed(&platform, SLOW_CAMPAIGN);
+    let api = Api {
+        http: reqwest::Client::new(),
+        url: platform.api.url.clone(),
+    };
+    let (id, _) = api.create_and_start(campaign()).await;
+    sink.wait_for(500, Duration::from_secs(60)).await.unwrap();
+    // A mailer dies holding claims; the experiment is stopped; another mailer comes.
+    platform.mailer.kill();
+    let (in_flight, accepted_unrecorded) = claims_at_kill(&platform, &sink).await;
+    assert!(in_flight > 0);
+    let (status, stopped) = api
+        .post(&format!("/experiments/{id}/stop"), json!({}))
+        .await;
+    assert_eq!(status, 200, "{stopped}");
+    let _replacement = platform.spawn_mailer().await;
+    let unsettled = "SELECT count(*) AS n FROM messages WHERE status IN ('queued', 'sending')";
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while count(&platform, unsettled) > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "messages left queued or sending after the stop"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let delivered = sink.count();
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(sink.count(), delivered, "nothing leaves after the stop");
+    assert!(delivered < 3000);
+    let sent = count(
+        &platform,
+        "SELECT count(DISTINCT email) AS n FROM messages WHERE status = 'sent'",
+    );
+    let cancelled = count(
+        &platform,
+        "SELECT count(*) AS n FROM messages WHERE status = 'cancelled'",
+    );
+    assert_eq!(sent + cancelled, 3000);
+    let (duplicates, missing) = duplicates_and_missing(&sink.messages(), 3000);
+    assert_eq!(duplicates, 0);
+    // The ledger's sends are the sink's recipients, but for those the server took in the
+    // killed mailer's last moment: the ledger cancelled them, not knowing they went.
+    assert_eq!(3000 - missing, sent + accepted_unrecorded);
 }
 
 #[tokio::test]
@@ -657,6 +732,14 @@ async fn pause_and_resume_send_no_duplicate() {
     assert_eq!(status, 200, "{paused}");
     // What was claimed before the pause finishes; then nothing moves.
     tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        count(
+            &platform,
+            "SELECT count(*) AS n FROM messages WHERE status = 'sending'"
+        ),
+        0,
+        "a paused experiment's claims go back to the queue"
+    );
     let while_paused = sink.count();
     tokio::time::sleep(Duration::from_millis(1000)).await;
     assert_eq!(sink.count(), while_paused, "nothing leaves while paused");

@@ -19,6 +19,9 @@ use service::server::{self, Routes, RunningService, StartError};
 use send::transport::Transport;
 pub use settings::Settings;
 
+/// Connections of the sender: its claim loop, its lease heartbeat and its recorder.
+const SENDER_POOL_SIZE: usize = 3;
+
 /// The mailer service.
 pub struct Mailer;
 
@@ -91,8 +94,14 @@ impl Service for Mailer {
             })?;
         }
         tracing::info!(transport = %transport.describe(), "mailer sends through");
+        // The sender's claims, heartbeat and recorder have connections of their own: public
+        // tracking traffic filling the service's pool must not let leases lapse.
+        let send_pool = models::db::build_pool(&models::db::PoolSettings {
+            max_size: SENDER_POOL_SIZE,
+            ..settings.common.database.clone()
+        })?;
         send::spawn(send::Engine {
-            pool: pool.clone(),
+            pool: send_pool,
             settings: settings.sending.clone(),
             composer: send::compose::Composer {
                 from: settings.from.clone(),

@@ -92,10 +92,10 @@ impl ServiceSettings for Settings {
         if !(1..=10_000).contains(&sending.batch) {
             return Err(malformed("MAILER_BATCH", "must be 1 to 10000".to_owned()));
         }
-        if sending.lease < Duration::from_millis(500) {
+        if !(Duration::from_millis(500)..=Duration::from_secs(3600)).contains(&sending.lease) {
             return Err(malformed(
                 "MAILER_LEASE_MS",
-                "must be at least 500".to_owned(),
+                "must be 500 to 3600000".to_owned(),
             ));
         }
         if !(1..=100).contains(&sending.max_attempts) {

@@ -44,6 +44,8 @@ pub async fn start_experiment(
     let mut connection = connection(&pool).await?;
     let launch = connection
         .transaction(async |connection| {
+            // The launch lock first, then the experiment's row: as a winner pass takes them.
+            lock_launches(connection).await?;
             let experiment = lock_experiment(connection, id).await?;
             if experiment.status != ExperimentStatus::Draft {
                 return Err(Problem::conflict(format!(
@@ -74,7 +76,6 @@ pub async fn start_experiment(
                     ));
                 }
             }
-            lock_launches(connection).await?;
             let phase = start_phase(&experiment);
             let launch = launch(connection, &experiment, Pass::Start, phase, frequency_cap).await?;
             if launch.assigned == 0 {

@@ -377,7 +377,7 @@ async fn pick_once(
 ) -> Result<(), String> {
     let mut guard = pool.get().await.map_err(|error| error.to_string())?;
     let locked: Locked = diesel::sql_query(
-        "SELECT pg_try_advisory_lock(hashtext('streamlab.winner-pick'), $1::int) AS locked",
+        "SELECT pg_try_advisory_lock(hashtextextended('streamlab.winner-pick', $1)) AS locked",
     )
     .bind::<diesel::sql_types::BigInt, _>(id)
     .get_result(&mut guard)
@@ -394,11 +394,12 @@ async fn pick_once(
             .map_err(|problem| problem.detail)
     }
     .await;
-    let unlocked =
-        diesel::sql_query("SELECT pg_advisory_unlock(hashtext('streamlab.winner-pick'), $1::int)")
-            .bind::<diesel::sql_types::BigInt, _>(id)
-            .execute(&mut guard)
-            .await;
+    let unlocked = diesel::sql_query(
+        "SELECT pg_advisory_unlock(hashtextextended('streamlab.winner-pick', $1))",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(id)
+    .execute(&mut guard)
+    .await;
     if unlocked.is_err() {
         // A lock that cannot be released must not go back to the pool with the connection.
         let _ = models::db::PooledConnection::take(guard);

@@ -1,13 +1,16 @@
 //! Keeping claims: while a batch is on the wire a heartbeat extends the lease of every message
-//! this process holds, and learns which of their experiments were paused or stopped meanwhile.
-//! A sending task sends only while the lease is known to be valid (so no other process can
-//! have taken the message) and only for experiments still running.
+//! this process is still working on (claimed, its outcome not yet written), and learns which
+//! of their experiments were paused or stopped meanwhile. A sending task sends only while the
+//! lease is known to be valid (so no other process can have taken the message) and only for
+//! experiments still running. A message this process lets go of leaves the set, so its lease
+//! runs out and another process may take it.
 
 use std::collections::HashSet;
 use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use models::db::Pool;
+use uuid::Uuid;
 
 use super::ledger;
 
@@ -17,6 +20,8 @@ pub struct Held {
     valid_until: Mutex<Instant>,
     /// Experiments of held messages that are no longer running.
     halted: RwLock<HashSet<i64>>,
+    /// Messages claimed whose outcome is not yet written: the heartbeat renews these only.
+    in_flight: Mutex<HashSet<Uuid>>,
 }
 
 impl Held {
@@ -24,6 +29,7 @@ impl Held {
         Held {
             valid_until: Mutex::new(Instant::now()),
             halted: RwLock::new(HashSet::new()),
+            in_flight: Mutex::new(HashSet::new()),
         }
     }
 
@@ -54,6 +60,32 @@ impl Held {
             *halted = experiments;
         }
     }
+
+    /// A claim took these messages of these (running) experiments.
+    pub fn claimed(&self, ids: impl IntoIterator<Item = Uuid>, experiments: &HashSet<i64>) {
+        if let Ok(mut in_flight) = self.in_flight.lock() {
+            in_flight.extend(ids);
+        }
+        if let Ok(mut halted) = self.halted.write() {
+            halted.retain(|experiment| !experiments.contains(experiment));
+        }
+    }
+
+    /// The outcomes of these messages are written: they are no longer ours to renew.
+    pub fn settled(&self, ids: impl IntoIterator<Item = Uuid>) {
+        if let Ok(mut in_flight) = self.in_flight.lock() {
+            for id in ids {
+                in_flight.remove(&id);
+            }
+        }
+    }
+
+    fn in_flight(&self) -> Vec<Uuid> {
+        self.in_flight
+            .lock()
+            .map(|in_flight| in_flight.iter().copied().collect())
+            .unwrap_or_default()
+    }
 }
 
 impl Default for Held {
@@ -79,9 +111,13 @@ pub fn spawn_heartbeat(pool: Pool, owner: String, lease: Duration, held: std::sy
         loop {
             tokio::time::sleep(heartbeat_interval(lease)).await;
             let started = Instant::now();
+            let ids = held.in_flight();
+            if ids.is_empty() {
+                continue;
+            }
             let renewed = async {
                 let mut connection = pool.get().await.map_err(|error| error.to_string())?;
-                ledger::renew_leases(&mut connection, &owner, lease)
+                ledger::renew_leases(&mut connection, &owner, &ids, lease)
                     .await
                     .map_err(|error| error.to_string())
             }

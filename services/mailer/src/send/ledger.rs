@@ -77,14 +77,23 @@ pub async fn claim(
     .await
 }
 
-/// Settles claims whose process died and that no claim will take again: those of stopped
-/// experiments (cancelled), and those tried `max_attempts` times (failed: the sender stopped
-/// mid-send every time).
+/// Settles what no claim will take again: claims of dead processes in stopped experiments
+/// (cancelled) or tried `max_attempts` times (failed: the sender stopped mid-send every time),
+/// and queued messages of stopped experiments (a retry or release that crossed the stop).
 pub async fn settle_abandoned(
     connection: &mut AsyncPgConnection,
     max_attempts: i32,
 ) -> Result<usize, diesel::result::Error> {
-    sql_query(
+    let cancelled = sql_query(
+        "UPDATE messages m
+         SET status = 'cancelled', last_error = 'the experiment was stopped',
+             lease_owner = NULL, lease_expires_at = NULL
+         FROM experiments e
+         WHERE e.id = m.experiment_id AND e.status IN ('stopped', 'decided') AND m.status = 'queued'",
+    )
+    .execute(connection)
+    .await?;
+    let abandoned = sql_query(
         "UPDATE messages m
          SET status = CASE WHEN e.status IN ('stopped', 'decided') THEN 'cancelled' ELSE 'failed' END,
              last_error = CASE WHEN e.status IN ('stopped', 'decided') THEN 'the experiment was stopped'
@@ -96,7 +105,8 @@ pub async fn settle_abandoned(
     )
     .bind::<Integer, _>(max_attempts)
     .execute(connection)
-    .await
+    .await?;
+    Ok(cancelled + abandoned)
 }
 
 #[derive(QueryableByName)]
@@ -105,19 +115,22 @@ struct ExperimentId {
     experiment_id: i64,
 }
 
-/// Extends the lease of every message `owner` holds; answers the experiments among them that
-/// are no longer running.
+/// Extends the lease of the messages `ids` that `owner` still holds; answers the experiments
+/// among them that are no longer running.
 pub async fn renew_leases(
     connection: &mut AsyncPgConnection,
     owner: &str,
+    ids: &[Uuid],
     lease: Duration,
 ) -> Result<Vec<i64>, diesel::result::Error> {
     Ok(sql_query(
         "WITH held AS (
-             -- Rows the recorder is settling right now are skipped, not waited for: two
-             -- statements locking the same rows in different orders would deadlock.
-             SELECT id FROM messages WHERE lease_owner = $1 AND status = 'sending'
-             FOR UPDATE SKIP LOCKED
+             -- Rows being settled right now are skipped, not waited for (their outcome is
+             -- being written); NO KEY keeps foreign-key checks of new events from blocking.
+             SELECT id FROM messages
+             WHERE id = ANY($3) AND lease_owner = $1 AND status = 'sending'
+             ORDER BY id
+             FOR NO KEY UPDATE SKIP LOCKED
          ),
          renewed AS (
              UPDATE messages m
@@ -131,6 +144,7 @@ pub async fn renew_leases(
     )
     .bind::<Text, _>(owner)
     .bind::<diesel::sql_types::Double, _>(lease.as_secs_f64())
+    .bind::<Array<SqlUuid>, _>(ids)
     .load::<ExperimentId>(connection)
     .await?
     .into_iter()
@@ -215,10 +229,16 @@ pub async fn record_sent(
     at: &[DateTime<Utc>],
 ) -> Result<usize, diesel::result::Error> {
     sql_query(
-        "UPDATE messages m SET status = 'sent', sent_at = s.at, lease_expires_at = NULL,
+        "WITH s AS (SELECT * FROM unnest($1::uuid[], $2::timestamptz[]) AS s(id, at)),
+              -- Rows locked in id order, as every multi-row writer of messages here does.
+              locked AS (
+                  SELECT m.id FROM messages m JOIN s ON s.id = m.id
+                  WHERE m.status <> 'sent' ORDER BY m.id FOR NO KEY UPDATE OF m
+              )
+         UPDATE messages m SET status = 'sent', sent_at = s.at, lease_expires_at = NULL,
                 last_error = NULL
-         FROM unnest($1::uuid[], $2::timestamptz[]) AS s(id, at)
-         WHERE m.id = s.id AND m.status <> 'sent'",
+         FROM s, locked
+         WHERE m.id = s.id AND m.id = locked.id",
     )
     .bind::<Array<SqlUuid>, _>(ids)
     .bind::<Array<diesel::sql_types::Timestamptz>, _>(at)

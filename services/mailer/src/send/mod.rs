@@ -21,6 +21,7 @@ use diesel::sql_types::{Array, BigInt};
 use diesel_async::RunQueryDsl as _;
 use models::db::Pool;
 use tokio::sync::mpsc;
+use uuid::Uuid;
 
 use crate::settings::SendSettings;
 use compose::{Composed, Composer, VariantTemplate};
@@ -59,6 +60,7 @@ pub fn spawn(engine: Engine) {
     );
     let outcomes = recorder::spawn(
         engine.pool.clone(),
+        Arc::clone(&held),
         recorder::Policy {
             owner: engine.owner.clone(),
             retry_base: engine.settings.retry_base,
@@ -108,13 +110,23 @@ async fn step(running: &Arc<Running>, senders: Vec<Sender>) -> (Result<bool, Str
     let tasks: Vec<_> = senders
         .into_iter()
         .zip(shares)
-        .map(|(sender, share)| tokio::spawn(send_share(Arc::clone(running), sender, share)))
+        .map(|(sender, share)| {
+            let ids: Vec<Uuid> = share.iter().map(|(message, _)| message.id).collect();
+            (
+                ids,
+                tokio::spawn(send_share(Arc::clone(running), sender, share)),
+            )
+        })
         .collect();
     let mut back = Vec::with_capacity(count);
-    for task in tasks {
+    for (ids, task) in tasks {
         match task.await {
             Ok(sender) => back.push(sender),
-            Err(error) => tracing::warn!(%error, "a sending task failed"),
+            Err(error) => {
+                // What it had not settled goes back (a release never undoes a recorded send).
+                tracing::warn!(%error, "a sending task failed");
+                release(running, ids).await;
+            }
         }
     }
     // A task that panicked took its connection with it: replace it.
@@ -124,7 +136,7 @@ async fn step(running: &Arc<Running>, senders: Vec<Sender>) -> (Result<bool, Str
     (Ok(true), back)
 }
 
-/// Claims due messages and renders them; messages that cannot go are settled at once.
+/// Claims due messages and renders them; on a failure after the claim, they go back.
 async fn claim_batch(running: &Running) -> Result<Vec<(Claimed, Composed)>, String> {
     let engine = &running.engine;
     let mut connection = engine.pool.get().await.map_err(|e| e.to_string())?;
@@ -148,6 +160,44 @@ async fn claim_batch(running: &Running) -> Result<Vec<(Claimed, Composed)>, Stri
         return Ok(Vec::new());
     }
     running.held.renewed(claimed_at, engine.settings.lease);
+    running.held.claimed(
+        claimed.iter().map(|message| message.id),
+        &claimed
+            .iter()
+            .map(|message| message.experiment_id)
+            .collect(),
+    );
+    let ids: Vec<Uuid> = claimed.iter().map(|message| message.id).collect();
+    match prepare(running, &mut connection, claimed).await {
+        Ok(ready) => Ok(ready),
+        Err(error) => {
+            release(running, ids).await;
+            Err(error)
+        }
+    }
+}
+
+/// Gives claimed messages back to the queue, untried.
+async fn release(running: &Running, ids: Vec<Uuid>) {
+    for id in ids {
+        if running
+            .outcomes
+            .send(Outcome::Released { id })
+            .await
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
+/// Renders claimed messages; messages that cannot go are settled at once.
+async fn prepare(
+    running: &Running,
+    connection: &mut models::db::PooledConnection,
+    claimed: Vec<Claimed>,
+) -> Result<Vec<(Claimed, Composed)>, String> {
+    let engine = &running.engine;
     let mut variant_ids: Vec<i64> = claimed.iter().map(|m| m.variant_id).collect();
     variant_ids.sort_unstable();
     variant_ids.dedup();
@@ -155,7 +205,7 @@ async fn claim_batch(running: &Running) -> Result<Vec<(Claimed, Composed)>, Stri
         "SELECT id, is_control, subject, body_text, body_html, links FROM variants WHERE id = ANY($1)",
     )
     .bind::<Array<BigInt>, _>(&variant_ids)
-    .load::<VariantTemplate>(&mut connection)
+    .load::<VariantTemplate>(connection)
     .await
     .map_err(|e| e.to_string())?
     .into_iter()
@@ -173,7 +223,7 @@ async fn claim_batch(running: &Running) -> Result<Vec<(Claimed, Composed)>, Stri
     let contexts: HashMap<i64, CustomerContext> = if needing.is_empty() {
         HashMap::new()
     } else {
-        ledger::contexts(&mut connection, &needing)
+        ledger::contexts(connection, &needing)
             .await
             .map_err(|e| e.to_string())?
             .into_iter()
@@ -228,27 +278,31 @@ fn claim_limit(settings: &SendSettings) -> i64 {
     }
 }
 
-/// Sends one task's share over its connection, each outcome to the recorder. Stops when the
-/// lease can no longer be vouched for: the rest is then left to expire and be claimed again.
+/// Sends one task's share over its connection, each outcome to the recorder. When the lease
+/// can no longer be vouched for, the rest goes back to the queue untried.
 async fn send_share(
     running: Arc<Running>,
     mut sender: Sender,
     share: Vec<(Claimed, Composed)>,
 ) -> Sender {
-    for (message, composed) in share {
+    let mut messages = share.into_iter();
+    while let Some((message, composed)) = messages.next() {
+        let domain = message
+            .email
+            .rsplit_once('@')
+            .map(|(_, domain)| domain.to_ascii_lowercase())
+            .unwrap_or_default();
+        // Checked after the rate limiter's wait, the moment before the send.
+        running.engine.limiter.acquire(&domain).await;
         if !running.held.is_valid() {
-            tracing::warn!("sender: the lease could not be renewed; leaving the rest of the batch");
+            tracing::warn!("sender: the lease could not be renewed; giving the rest back");
+            let rest = std::iter::once(message.id).chain(messages.map(|(message, _)| message.id));
+            release(&running, rest.collect()).await;
             break;
         }
         let outcome = if running.held.is_halted(message.experiment_id) {
             Outcome::Released { id: message.id }
         } else {
-            let domain = message
-                .email
-                .rsplit_once('@')
-                .map(|(_, domain)| domain.to_ascii_lowercase())
-                .unwrap_or_default();
-            running.engine.limiter.acquire(&domain).await;
             match sender.send(&composed.envelope, &composed.bytes).await {
                 Ok(()) => Outcome::Sent {
                     id: message.id,

@@ -4,6 +4,7 @@
 //! server's acceptance, with that time as `sent_at`; a crash can only duplicate the e-mails
 //! accepted in those last milliseconds.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -11,6 +12,7 @@ use models::db::Pool;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
+use super::lease::Held;
 use super::ledger;
 use super::transport::SendFailure;
 
@@ -40,6 +42,22 @@ pub enum Outcome {
     Released { id: Uuid },
 }
 
+impl Outcome {
+    pub fn id(&self) -> Uuid {
+        match self {
+            Outcome::Sent { id, .. }
+            | Outcome::Failed { id, .. }
+            | Outcome::Refused { id, .. }
+            | Outcome::Released { id } => *id,
+        }
+    }
+}
+
+/// Text for the ledger: PostgreSQL text cannot hold NUL, which a server's reply might.
+fn text(reason: &str) -> String {
+    reason.replace('\0', "")
+}
+
 /// What the recorder needs to settle failures.
 #[derive(Debug, Clone)]
 pub struct Policy {
@@ -48,22 +66,53 @@ pub struct Policy {
     pub max_attempts: i32,
 }
 
-/// Starts the recorder; outcomes go into the returned sender.
-pub fn spawn(pool: Pool, policy: Policy) -> mpsc::Sender<Outcome> {
+/// Tries of a batch before its outcomes are written one by one, so that one the database
+/// refuses for good cannot hold up the others.
+const TRIES_TOGETHER: u32 = 5;
+
+/// Starts the recorder; outcomes go into the returned sender. Written outcomes leave `held`.
+pub fn spawn(pool: Pool, held: Arc<Held>, policy: Policy) -> mpsc::Sender<Outcome> {
     let (sender, mut receiver) = mpsc::channel::<Outcome>(MAX_BATCH * 10);
     tokio::spawn(async move {
         let mut batch = Vec::with_capacity(MAX_BATCH);
         while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
-            let mut backoff = Duration::from_millis(50);
-            while let Err(error) = write(&pool, &policy, &batch).await {
-                tracing::warn!(%error, "cannot record sends yet: will try again");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(MAX_BACKOFF);
-            }
+            write_until_done(&pool, &policy, &batch).await;
+            held.settled(batch.iter().map(Outcome::id));
             batch.clear();
         }
     });
     sender
+}
+
+async fn write_until_done(pool: &Pool, policy: &Policy, batch: &[Outcome]) {
+    let mut backoff = Duration::from_millis(50);
+    for _ in 0..TRIES_TOGETHER {
+        match write(pool, policy, batch).await {
+            Ok(()) => return,
+            Err(error) => {
+                tracing::warn!(%error, "cannot record sends yet: will try again");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+        }
+    }
+    // One at a time: an outcome the database keeps refusing is logged and left to the
+    // lease (the message is claimed again later), the others are written.
+    for outcome in batch {
+        let mut backoff = Duration::from_millis(50);
+        for attempt in 1..=TRIES_TOGETHER {
+            match write(pool, policy, std::slice::from_ref(outcome)).await {
+                Ok(()) => break,
+                Err(error) if attempt == TRIES_TOGETHER => {
+                    tracing::error!(%error, ?outcome, "cannot record this outcome");
+                }
+                Err(_) => {
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
+            }
+        }
+    }
 }
 
 /// Writes one gathered batch; all of it or none (a retry writes it again: every statement
@@ -106,7 +155,7 @@ async fn write(pool: &Pool, policy: &Policy, batch: &[Outcome]) -> Result<(), St
                     &mut connection,
                     &policy.owner,
                     *id,
-                    reason,
+                    &text(reason),
                     delay,
                     policy.max_attempts,
                 )
@@ -122,7 +171,7 @@ async fn write(pool: &Pool, policy: &Policy, batch: &[Outcome]) -> Result<(), St
                     &mut connection,
                     &policy.owner,
                     *id,
-                    reply,
+                    &text(reply),
                     is_hard_bounce(*code, reply),
                     false,
                 )
