@@ -95,6 +95,7 @@ pub async fn start_experiment(
             Ok::<_, Problem>(launch)
         })
         .await?;
+    refresh_statistics(&mut connection, launch.queued).await;
     tracing::info!(
         experiment = id,
         queued = launch.queued,
@@ -102,6 +103,24 @@ pub async fn start_experiment(
     );
     Ok(web::Json(launch))
 }
+
+/// A large launch changes the ledger's size by more than its statistics know (a new database
+/// has none at all) until autovacuum comes by: the sender's keyed lookups would be planned as
+/// scans of the whole ledger meanwhile.
+pub async fn refresh_statistics(connection: &mut AsyncPgConnection, queued: i64) {
+    if queued < LARGE_LAUNCH {
+        return;
+    }
+    if let Err(error) = sql_query("ANALYZE messages, assignments")
+        .execute(connection)
+        .await
+    {
+        tracing::warn!(%error, "cannot refresh the ledger's statistics");
+    }
+}
+
+/// E-mails queued at once from which the ledger's statistics are refreshed.
+const LARGE_LAUNCH: i64 = 10_000;
 
 /// Assigns a pass and queues its e-mails.
 pub async fn launch(

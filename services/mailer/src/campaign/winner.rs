@@ -21,7 +21,7 @@ use service::problem::connection;
 use service::{FieldError, Problem};
 use utoipa::ToSchema;
 
-use super::routes::{launch, lock_experiment};
+use super::routes::{launch, lock_experiment, refresh_statistics};
 use super::{Pass, lock_launches};
 use crate::settings::Settings;
 use models::experiments::Launch;
@@ -135,7 +135,7 @@ fn not_in_test(id: i64, status: ExperimentStatus, phase: Option<ExperimentPhase>
 /// Queues the rest of the audience with the pick, once.
 async fn apply(pool: &Pool, id: i64, pick: &Pick, frequency_cap: i64) -> Result<Launch, Problem> {
     let mut connection = connection(pool).await?;
-    connection
+    let launched = connection
         .transaction(async |connection| {
             lock_launches(connection).await?;
             let experiment = lock_experiment(connection, id).await?;
@@ -164,9 +164,11 @@ async fn apply(pool: &Pool, id: i64, pick: &Pick, frequency_cap: i64) -> Result<
                 .execute(connection)
                 .await?;
             tracing::info!(experiment = id, note = %pick.note, queued = launched.queued, "winner phase");
-            Ok(launched)
+            Ok::<_, Problem>(launched)
         })
-        .await
+        .await?;
+    refresh_statistics(&mut connection, launched.queued).await;
+    Ok(launched)
 }
 
 /// Asks ds to analyse the test, waits for the stored result and reads the pick from it.
