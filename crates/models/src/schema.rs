@@ -296,6 +296,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    sessions (token_hash) {
+        token_hash -> Bytea,
+        key_hash -> Bytea,
+        csrf_token -> Text,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     subscriptions (id) {
         id -> Int8,
         customer_id -> Int8,
@@ -414,6 +424,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     segmentation_rule_sets,
     segmentation_runs,
     segments,
+    sessions,
     subscriptions,
     suppressions,
     titles,

@@ -70,11 +70,15 @@ pub struct ApiKeys {
 impl ApiKeys {
     /// The scope of a presented key, if it is one of ours.
     pub fn scope_of(&self, presented: &str) -> Option<ApiKeyScope> {
-        let digest = sha256(presented);
+        self.scope_of_hash(&sha256(presented))
+    }
+
+    /// The scope of the key whose SHA-256 is `digest`, if it is one of ours.
+    pub fn scope_of_hash(&self, digest: &[u8; 32]) -> Option<ApiKeyScope> {
         // Compare against every key so the time taken does not depend on which one matched.
         let mut found = None;
         for (scope, hash) in &self.keys {
-            if bool::from(hash.ct_eq(&digest)) {
+            if bool::from(hash.ct_eq(digest)) {
                 found = Some(*scope);
             }
         }
@@ -132,24 +136,66 @@ pub fn generate_api_key() -> String {
 }
 
 /// The scope of the request's key: a bootstrap key of `API_KEYS`, or a managed key that is not
-/// revoked (looked up on every request, so a revoked key stops working at once).
+/// revoked (looked up on every request, so a revoked key stops working at once); sent as a
+/// Bearer token, or held by the browser session of the cookie, whose state-changing requests
+/// must also send the session's CSRF token.
 async fn api_key_scope(request: HttpRequest) -> Result<ApiKeyScope, Problem> {
     let keys = request
         .app_data::<web::Data<ApiKeys>>()
         .ok_or_else(|| Problem::internal(&"API keys are not configured"))?;
-    let token = bearer_token(&request).ok_or_else(|| {
-        unauthorized("this route needs an API key: send Authorization: Bearer <key>")
-    })?;
-    if let Some(scope) = keys.scope_of(token) {
-        return Ok(scope);
-    }
     let pool = request
         .app_data::<web::Data<models::db::Pool>>()
         .ok_or_else(|| Problem::internal(&"the database pool is not configured"))?;
+    if let Some(token) = bearer_token(&request) {
+        if let Some(scope) = keys.scope_of(token) {
+            return Ok(scope);
+        }
+        let mut connection = crate::problem::connection(pool).await?;
+        return key_scope_by_hash(&mut connection, keys, &sha256(token))
+            .await?
+            .ok_or_else(|| unauthorized("the API key is not valid"));
+    }
+    let Some(token) = crate::session::cookie_token(&request) else {
+        return Err(unauthorized(
+            "this route needs an API key: send Authorization: Bearer <key>, or log in",
+        ));
+    };
     let mut connection = crate::problem::connection(pool).await?;
-    managed_key_scope(&mut connection, &sha256(token))
+    let session = crate::session::find(&mut connection, keys, &token)
         .await?
-        .ok_or_else(|| unauthorized("the API key is not valid"))
+        .ok_or_else(|| unauthorized("the session has ended: log in again"))?;
+    let safe = matches!(
+        *request.method(),
+        actix_web::http::Method::GET
+            | actix_web::http::Method::HEAD
+            | actix_web::http::Method::OPTIONS
+    );
+    if !safe {
+        let sent = request
+            .headers()
+            .get(crate::session::CSRF_HEADER)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default();
+        if !bool::from(sent.as_bytes().ct_eq(session.csrf_token.as_bytes())) {
+            return Err(Problem::new(
+                StatusCode::FORBIDDEN,
+                "a change made with the session cookie needs the session's X-CSRF-Token header",
+            ));
+        }
+    }
+    Ok(session.scope)
+}
+
+/// The scope of the key whose SHA-256 is `hash`: a bootstrap key, or a live managed key.
+pub async fn key_scope_by_hash(
+    connection: &mut diesel_async::AsyncPgConnection,
+    keys: &ApiKeys,
+    hash: &[u8; 32],
+) -> Result<Option<ApiKeyScope>, diesel::result::Error> {
+    if let Some(scope) = keys.scope_of_hash(hash) {
+        return Ok(Some(scope));
+    }
+    managed_key_scope(connection, hash).await
 }
 
 /// A managed key's scope, recording its use (at most once a minute, to spare writes).

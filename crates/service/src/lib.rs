@@ -13,6 +13,7 @@ pub mod problem;
 pub mod query;
 pub mod responses;
 pub mod server;
+pub mod session;
 pub mod settings;
 pub mod telemetry;
 pub mod validate;

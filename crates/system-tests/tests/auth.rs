@@ -23,7 +23,7 @@ async fn public_routes_need_a_valid_api_key() {
     assert_eq!(status, 401);
     assert_eq!(
         body["detail"],
-        "this route needs an API key: send Authorization: Bearer <key>"
+        "this route needs an API key: send Authorization: Bearer <key>, or log in"
     );
 
     let (status, body) = problem(app.get("/api/v1/plans", Some("not-a-key")).await).await;

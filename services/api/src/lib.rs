@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod conversions;
 mod crud;
 pub mod customers;
+pub mod dashboard;
 pub mod events;
 pub mod experiments;
 pub mod jobs;
@@ -68,6 +69,14 @@ impl Service for Api {
             if let Some(peers) = &peers {
                 config.app_data(peers.clone());
             }
+            // The dashboard's pages: not part of the API's document.
+            config.map(|config| {
+                config
+                    .service(dashboard::assets::app_css)
+                    .service(dashboard::login::login_page)
+                    .service(dashboard::login::login)
+                    .service(dashboard::login::logout)
+            });
             config.service(
                 scope::scope("/api/v1")
                     .wrap(actix_web::middleware::from_fn(service::auth::check_api_key))

@@ -1,0 +1,6 @@
+//! The dashboard: server-rendered pages (askama templates, checked at compile time) and the
+//! assets they use, all served by the api itself. Pages read through the same functions as the
+//! documented `/api/v1` routes, so a page never shows a number a script could not get.
+
+pub mod assets;
+pub mod login;
