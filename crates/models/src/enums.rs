@@ -94,6 +94,7 @@ text_enum! {
         Segmentation => "segmentation",
         Analysis => "analysis",
         Send => "send",
+        Report => "report",
     }
 }
 

@@ -18,6 +18,7 @@ pub mod messaging;
 pub mod ops;
 pub mod page;
 pub mod render;
+pub mod reports;
 pub mod scenarios;
 pub mod segmentation;
 pub mod segmentation_rules;

@@ -216,6 +216,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    report_snapshots (id) {
+        id -> Int8,
+        kind -> Text,
+        job_id -> Nullable<Int8>,
+        computed_at -> Timestamptz,
+        duration_ms -> Int4,
+        data -> Jsonb,
+    }
+}
+
+diesel::table! {
     scenario_effects (id) {
         id -> Int8,
         scenario_id -> Int8,
@@ -388,6 +399,7 @@ diesel::joinable!(message_events -> messages (message_id));
 diesel::joinable!(messages -> customers (customer_id));
 diesel::joinable!(messages -> experiments (experiment_id));
 diesel::joinable!(messages -> variants (variant_id));
+diesel::joinable!(report_snapshots -> jobs (job_id));
 diesel::joinable!(scenario_effects -> scenarios (scenario_id));
 diesel::joinable!(scenarios -> jobs (job_id));
 diesel::joinable!(segment_memberships -> customers (customer_id));
@@ -418,6 +430,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     message_templates,
     messages,
     plans,
+    report_snapshots,
     scenario_effects,
     scenarios,
     segment_memberships,

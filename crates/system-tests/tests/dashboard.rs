@@ -191,3 +191,112 @@ async fn revoking_a_key_ends_its_sessions() {
     assert!(revoked.status().is_success(), "{}", revoked.status());
     assert_eq!(get(cookie).await, 401);
 }
+
+/// A small business with known figures: as of 2026-06-15 12:00 (the latest viewing session),
+/// three active subscriptions ($9.99, $19.99, $9.99), one churned on Sunday 2026-05-10 out of
+/// three active on May 1st, a trial that does not count, and ten sign-ups in two weeks.
+const BUSINESS: &str = "
+INSERT INTO plans (id, name, monthly_price_cents) VALUES (101, 'Test Basic', 999), (102, 'Test Premium', 1999);
+INSERT INTO customers (id, first_name, last_name, email, signup_at)
+SELECT i, 'C', i::text, 'c' || i || '@example.com',
+       CASE WHEN i <= 5 THEN timestamptz '2026-06-01 10:00+00' ELSE timestamptz '2026-05-20 10:00+00' END
+FROM generate_series(1, 10) i;
+INSERT INTO subscriptions (customer_id, plan_id, status, started_at, ended_at, churned_at) VALUES
+ (1, 101, 'active', '2026-01-10', NULL, NULL),
+ (2, 102, 'active', '2026-02-01', NULL, NULL),
+ (3, 101, 'churned', '2026-01-05', '2026-05-10 08:00+00', '2026-05-10 08:00+00'),
+ (4, 101, 'trial', '2026-06-01', NULL, NULL),
+ (5, 101, 'active', '2026-05-15', NULL, NULL);
+INSERT INTO titles (id, name, genre, release_year, duration_minutes) VALUES (1, 'A title', 'Drama', 2020, 90);
+INSERT INTO watch_sessions (customer_id, title_id, started_at, minutes, completed, like_status) VALUES
+ (1, 1, '2026-06-02 20:00+00', 30, false, 'none'),
+ (1, 1, '2026-06-03 20:00+00', 30, false, 'none'),
+ (1, 1, '2026-06-09 20:00+00', 30, false, 'none'),
+ (2, 1, '2026-06-09 21:00+00', 30, false, 'none'),
+ (1, 1, '2026-06-15 12:00+00', 30, false, 'none');
+INSERT INTO experiments (id, name, status, phase, started_at) VALUES (1, 'Running one', 'running', 'full', '2026-06-10');
+INSERT INTO variants (id, experiment_id, key, subject, body_text, body_html, is_control) VALUES (1, 1, 'a', 'Hi', 'Hi', '<p>Hi</p>', true);
+INSERT INTO assignments (experiment_id, customer_id, variant_id, bucket, phase) VALUES (1, 1, 1, 0.5, 'full'), (1, 2, 1, 0.6, 'full');
+INSERT INTO messages (experiment_id, customer_id, variant_id, email, status, sent_at) VALUES (1, 1, 1, 'c1@example.com', 'sent', '2026-06-10')
+";
+
+#[tokio::test]
+async fn the_overview_report_and_page_show_the_same_known_figures() {
+    let app = spawn_app::<api::Api>().await;
+    let mut connection = app.database.connect();
+    for statement in BUSINESS.split(";\n").filter(|s| !s.trim().is_empty()) {
+        diesel::sql_query(statement)
+            .execute(&mut connection)
+            .unwrap();
+    }
+    let http = no_redirects();
+    let overview: serde_json::Value = http
+        .get(app.url("/api/v1/reports/overview"))
+        .bearer_auth(READ_KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(overview["as_of"], "2026-06-15T12:00:00Z");
+    assert_eq!(overview["customers"], 10);
+    assert_eq!(overview["active_subscribers"], 3);
+    assert_eq!(overview["mrr_cents"], 3997);
+    let months = overview["monthly_churn"].as_array().unwrap();
+    assert_eq!(months.len(), 12);
+    let may = months.last().unwrap();
+    assert_eq!(may["month"], "2026-05-01");
+    assert_eq!(
+        (may["active_at_start"].as_i64(), may["churned"].as_i64()),
+        (Some(3), Some(1))
+    );
+    assert!((may["rate"].as_f64().unwrap() - 1.0 / 3.0).abs() < 1e-12);
+    let weeks = overview["weekly"].as_array().unwrap();
+    assert_eq!(weeks.len(), 26);
+    let week = |monday: &str| {
+        weeks
+            .iter()
+            .find(|week| week["week"] == monday)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        weeks.last().unwrap()["week"],
+        "2026-06-08",
+        "the week of as_of is not complete"
+    );
+    assert_eq!(week("2026-06-08")["active_users"], 2);
+    assert_eq!(week("2026-06-01")["active_users"], 1);
+    assert_eq!(week("2026-06-01")["signups"], 5);
+    assert_eq!(week("2026-05-18")["signups"], 5);
+    assert_eq!(week("2026-05-04")["churned"], 1);
+    assert_eq!(overview["segment_mix"], json!([]));
+    assert_eq!(overview["running_experiments"][0]["assigned"], 2);
+    assert_eq!(overview["running_experiments"][0]["sent"], 1);
+
+    // The page, after logging in, shows the same figures, each chart with its table.
+    assert_eq!(http.get(app.url("/")).send().await.unwrap().status(), 303);
+    let cookie = log_in(&http, &app.address, READ_KEY).await;
+    let page = http
+        .get(app.url("/"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    for expected in [
+        "<div class=\"value\">10</div>",
+        "<div class=\"value\">3</div>",
+        "<div class=\"value\">$39.97</div>",
+        "<div class=\"value\">33.33%</div>",
+        "churn, May 2026",
+        "<title>Active users by week</title>",
+        "<summary>Table: Sign-ups by week</summary>",
+        "Running one",
+    ] {
+        assert!(html.contains(expected), "{expected} missing from the page");
+    }
+    assert_eq!(html.matches("<svg class=\"chart\"").count(), 5);
+}

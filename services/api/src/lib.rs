@@ -14,6 +14,7 @@ pub mod links;
 pub mod paging;
 pub mod plans;
 pub mod records;
+pub mod reports;
 pub mod rule_sets;
 pub mod segmentation;
 pub mod segments;
@@ -76,6 +77,7 @@ impl Service for Api {
                     .service(dashboard::login::login_page)
                     .service(dashboard::login::login)
                     .service(dashboard::login::logout)
+                    .service(dashboard::overview::overview_page)
             });
             config.service(
                 scope::scope("/api/v1")
@@ -93,7 +95,9 @@ impl Service for Api {
                     .service(stats::power)
                     .service(stats::srm)
                     .service(stats::adjust)
-                    .service(status::platform_status),
+                    .service(status::platform_status)
+                    .service(reports::get_overview)
+                    .service(reports::refresh_overview),
             );
         })
     }

@@ -2,6 +2,7 @@
 
 pub mod analysis;
 pub mod calculators;
+pub mod reports;
 pub mod segmentation;
 pub mod settings;
 pub mod worker;
@@ -36,7 +37,8 @@ impl Service for Ds {
                 .service(calculators::routes::power)
                 .service(calculators::routes::srm)
                 .service(calculators::routes::adjust)
-                .service(analysis::routes::analyze_experiment);
+                .service(analysis::routes::analyze_experiment)
+                .service(reports::routes::refresh_overview);
         })
     }
 
@@ -49,6 +51,11 @@ impl Service for Ds {
             Self::routes(Some(settings)),
         )
         .await?;
+        let pool = models::db::build_pool(&models::db::PoolSettings {
+            max_size: 1,
+            ..settings.common.database.clone()
+        })?;
+        reports::spawn_schedule(pool, settings.report_every);
         service::worker::spawn(
             &settings.common.database,
             &settings.worker,

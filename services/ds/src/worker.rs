@@ -17,13 +17,14 @@ pub struct DsJobs {
 
 impl JobRunner for DsJobs {
     fn kinds(&self) -> &'static [JobKind] {
-        &[JobKind::Segmentation, JobKind::Analysis]
+        &[JobKind::Segmentation, JobKind::Analysis, JobKind::Report]
     }
 
     fn run(&self, job: &Job, url: &DatabaseUrl, progress: &Progress) -> JobOutcome {
         match job.kind {
             JobKind::Segmentation => run_segmentation(job, url, progress, self.keep_runs),
             JobKind::Analysis => run_analysis(job, url),
+            JobKind::Report => crate::reports::run(url, job.id).map_err(|error| (json!({}), error)),
             other => Err((json!({}), format!("ds does not run {other} jobs"))),
         }
     }

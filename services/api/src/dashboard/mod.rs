@@ -3,4 +3,6 @@
 //! documented `/api/v1` routes, so a page never shows a number a script could not get.
 
 pub mod assets;
+pub mod charts;
 pub mod login;
+pub mod overview;
