@@ -96,30 +96,37 @@ async fn writes_need_an_admin_key() {
 async fn internal_routes_need_the_service_token() {
     let app = spawn_app::<ds::Ds>().await;
 
-    let (status, body) = problem(app.get("/v1/jobs/1", None).await).await;
+    let (status, body) = problem(app.get("/v1/jobs/4242", None).await).await;
     assert_eq!(status, 401);
     assert_eq!(
         body["detail"],
         "this route needs the service token as a Bearer token"
     );
 
-    let (status, body) =
-        problem(app.get("/v1/jobs/1", Some("wrong-token-wrong-token")).await).await;
+    let (status, body) = problem(
+        app.get("/v1/jobs/4242", Some("wrong-token-wrong-token"))
+            .await,
+    )
+    .await;
     assert_eq!(status, 401);
     assert_eq!(body["detail"], "the service token is not valid");
 
     // An API key is not a service token.
-    assert_eq!(app.get("/v1/jobs/1", Some(ADMIN_KEY)).await.status(), 401);
+    assert_eq!(
+        app.get("/v1/jobs/4242", Some(ADMIN_KEY)).await.status(),
+        401
+    );
 
-    let (status, body) = problem(app.get("/v1/jobs/1", Some(SERVICE_TOKEN)).await).await;
+    let (status, body) = problem(app.get("/v1/jobs/4242", Some(SERVICE_TOKEN)).await).await;
     assert_eq!(status, 404);
-    assert_eq!(body["detail"], "no job 1");
+    assert_eq!(body["detail"], "no job 4242");
 
+    // A high id: ds queues jobs of its own (the overview report) as it starts.
     let mut connection = app.database.connect();
-    diesel::sql_query("INSERT INTO jobs (id, kind, payload) VALUES (1, 'segmentation', '{\"scheme\": \"classic\"}')")
+    diesel::sql_query("INSERT INTO jobs (id, kind, payload) VALUES (4242, 'segmentation', '{\"scheme\": \"classic\"}')")
         .execute(&mut connection)
         .unwrap();
-    let job = app.get("/v1/jobs/1", Some(SERVICE_TOKEN)).await;
+    let job = app.get("/v1/jobs/4242", Some(SERVICE_TOKEN)).await;
     assert_eq!(job.status(), 200);
     let job: serde_json::Value = job.json().await.unwrap();
     assert_eq!(job["kind"], "segmentation");
