@@ -300,3 +300,106 @@ async fn the_overview_report_and_page_show_the_same_known_figures() {
     }
     assert_eq!(html.matches("<svg class=\"chart\"").count(), 5);
 }
+
+#[tokio::test]
+async fn the_customers_page_searches_pages_and_adds_through_the_api() {
+    let app = spawn_app::<api::Api>().await;
+    let mut connection = app.database.connect();
+    diesel::sql_query(
+        "INSERT INTO customers (first_name, last_name, email, country)
+         SELECT 'Viewer', i::text, 'viewer' || i || '@example.com', CASE WHEN i % 2 = 0 THEN 'NO' ELSE 'SE' END
+         FROM generate_series(1, 120) i",
+    )
+    .execute(&mut connection)
+    .unwrap();
+    let http = no_redirects();
+    assert_eq!(
+        http.get(app.url("/customers"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303
+    );
+    let cookie = log_in(&http, &app.address, ADMIN_KEY).await;
+    let page = |path: &str| {
+        let http = http.clone();
+        let url = app.url(path);
+        let cookie = cookie.clone();
+        async move {
+            let response = http.get(url).header("cookie", cookie).send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            response.text().await.unwrap()
+        }
+    };
+    let first = page("/customers?country=no").await;
+    assert_eq!(first.matches("@example.com</td>").count(), 50, "50 a page");
+    assert!(!first.contains("viewer1@example.com"), "only Norway");
+    let next = first
+        .split("<a href=\"")
+        .find_map(|part| {
+            part.strip_prefix("/customers?").map(|rest| {
+                rest.split('"')
+                    .next()
+                    .unwrap()
+                    .replace("&#38;", "&")
+                    .replace("&amp;", "&")
+            })
+        })
+        .unwrap();
+    assert!(
+        next.contains("country=NO") && next.contains("cursor="),
+        "{next}"
+    );
+    let second = page(&format!("/customers?{next}")).await;
+    assert_eq!(second.matches("@example.com</td>").count(), 10);
+    let bad = page("/customers?cursor=not-a-cursor").await;
+    assert!(
+        bad.contains("class=\"error\""),
+        "a bad cursor is said, not a blank page"
+    );
+
+    // The form page carries the session's CSRF token; what its script sends, the API takes.
+    let form = page("/customers/new").await;
+    let csrf = form
+        .split("<meta name=\"csrf-token\" content=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let refused = http
+        .post(app.url("/api/v1/customers"))
+        .header("cookie", &cookie)
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"first_name": "Ada", "last_name": "L", "email": "not-an-address"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422);
+    let problem: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(
+        problem["errors"][0]["field"], "email",
+        "the form shows it under the field"
+    );
+    let created = http
+        .post(app.url("/api/v1/customers"))
+        .header("cookie", &cookie)
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.org", "email_consent": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let found = page("/customers?email=ada%40example.org").await;
+    assert!(
+        found.contains("Ada Lovelace"),
+        "the new customer is in the table"
+    );
+    let script = http.get(app.url("/assets/app.js")).send().await.unwrap();
+    assert_eq!(
+        script.headers()["content-type"],
+        "text/javascript; charset=utf-8"
+    );
+}

@@ -62,7 +62,19 @@ pub async fn list_customers(
     QueryParams(page_query): QueryParams<PageQuery>,
     QueryParams(filter): QueryParams<CustomerFilter>,
 ) -> Result<web::Json<Page<CustomerView>>, Problem> {
-    let window = window::<i64>(&page_query)?;
+    let mut connection = connection(&pool).await?;
+    find_customers(&mut connection, &page_query, &filter)
+        .await
+        .map(web::Json)
+}
+
+/// A page of the customers `filter` selects: the list route's answer, and the dashboard's.
+pub async fn find_customers(
+    connection: &mut AsyncPgConnection,
+    page_query: &PageQuery,
+    filter: &CustomerFilter,
+) -> Result<Page<CustomerView>, Problem> {
+    let window = window::<i64>(page_query)?;
     let filtered = || {
         let mut query = customer_views::table.into_boxed();
         if let Some(segment_id) = filter.segment_id {
@@ -85,7 +97,6 @@ pub async fn list_customers(
         }
         query
     };
-    let mut connection = connection(&pool).await?;
     let mut rows = filtered();
     if let Some(after) = window.after {
         rows = rows.filter(customer_views::id.gt(after));
@@ -94,10 +105,10 @@ pub async fn list_customers(
         .order(customer_views::id)
         .limit(window.fetch())
         .select(view_columns())
-        .load::<ViewRow>(&mut connection)
+        .load::<ViewRow>(connection)
         .await?;
     let total = match page_query.total {
-        true => Some(filtered().count().get_result(&mut connection).await?),
+        true => Some(filtered().count().get_result(connection).await?),
         false => None,
     };
     let page = page(rows, &window, total, |(customer, _, _)| customer.id);
@@ -106,11 +117,11 @@ pub async fn list_customers(
         .into_iter()
         .map(view)
         .collect::<Result<Vec<_>, Problem>>()?;
-    Ok(web::Json(Page {
+    Ok(Page {
         items,
         next: page.next,
         total: page.total,
-    }))
+    })
 }
 
 /// One customer with current plan and latest segment.

@@ -78,6 +78,9 @@ impl Service for Api {
                     .service(dashboard::login::login)
                     .service(dashboard::login::logout)
                     .service(dashboard::overview::overview_page)
+                    .service(dashboard::assets::app_js)
+                    .service(dashboard::customers::new_customer_page)
+                    .service(dashboard::customers::customers_page)
             });
             config.service(
                 scope::scope("/api/v1")

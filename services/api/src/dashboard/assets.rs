@@ -13,3 +13,13 @@ pub async fn app_css() -> HttpResponse {
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
         .body(APP_CSS)
 }
+
+const APP_JS: &str = include_str!("../../assets/app.js");
+
+#[get("/assets/app.js")]
+pub async fn app_js() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(APP_JS)
+}

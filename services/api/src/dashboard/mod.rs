@@ -4,5 +4,7 @@
 
 pub mod assets;
 pub mod charts;
+pub mod customers;
 pub mod login;
 pub mod overview;
+pub mod signed_in;

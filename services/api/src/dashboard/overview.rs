@@ -1,15 +1,13 @@
 //! `/`: the overview page, drawn from the same overview as `GET /api/v1/reports/overview`.
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use askama::Template;
 use models::reports::{Overview, RunningExperiment};
 use service::auth::ApiKeys;
-use service::problem::connection;
-use service::session;
 
 use super::charts::{Shape, chart, number};
 use super::login::html;
+use super::signed_in::{signed_in, unavailable};
 
 /// One chart and the table of its values.
 struct Chart {
@@ -148,22 +146,10 @@ pub async fn overview_page(
     pool: web::Data<models::db::Pool>,
     keys: web::Data<ApiKeys>,
 ) -> HttpResponse {
-    let to_login = || {
-        HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, "/login"))
-            .finish()
+    let (_, mut connection) = match signed_in(&request, &pool, &keys).await {
+        Ok(signed_in) => signed_in,
+        Err(response) => return response,
     };
-    let Some(token) = session::cookie_token(&request) else {
-        return to_login();
-    };
-    let Ok(mut connection) = connection(&pool).await else {
-        return unavailable();
-    };
-    match session::find(&mut connection, &keys, &token).await {
-        Ok(Some(_)) => {}
-        Ok(None) => return to_login(),
-        Err(_) => return unavailable(),
-    }
     match crate::reports::current_overview(&mut connection).await {
         Ok(overview) => html(&OverviewPage::of(overview)),
         Err(problem) => {
@@ -171,10 +157,4 @@ pub async fn overview_page(
             unavailable()
         }
     }
-}
-
-fn unavailable() -> HttpResponse {
-    HttpResponse::ServiceUnavailable()
-        .content_type("text/plain; charset=utf-8")
-        .body("The overview cannot be shown right now: the database is unavailable.")
 }
