@@ -30,3 +30,33 @@ ALTER TABLE jobs DROP CONSTRAINT jobs_kind_check,
 -- Weekly series of the overview read sessions, sign-ups and churn by time.
 CREATE INDEX watch_sessions_started_at_idx ON watch_sessions (started_at) INCLUDE (customer_id);
 CREATE INDEX subscriptions_churned_at_idx ON subscriptions (churned_at) WHERE churned_at IS NOT NULL;
+
+-- The customers page searches e-mail addresses by any part: a trigram index answers
+-- `ILIKE '%part%'` without reading every customer.
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE INDEX customers_email_trgm_idx ON customers USING gin (email gin_trgm_ops);
+
+-- The latest segment is looked up per customer shown (LIMIT 1 keeps the planner from turning
+-- the lookup into a join over every membership: a page far down the list read half of them).
+CREATE OR REPLACE VIEW customer_views AS
+SELECT c.*,
+       p.plan_id AS current_plan_id,
+       p.plan AS current_plan,
+       g.segment_id AS latest_segment_id,
+       g.segment AS latest_segment
+FROM customers c
+LEFT JOIN LATERAL (
+    SELECT pl.id AS plan_id, to_jsonb(pl) AS plan
+    FROM subscriptions s JOIN plans pl ON pl.id = s.plan_id
+    WHERE s.customer_id = c.id AND s.status IN ('trial', 'active')
+    ORDER BY s.started_at DESC, s.id DESC
+    LIMIT 1
+) p ON true
+LEFT JOIN LATERAL (
+    SELECT sg.id AS segment_id, to_jsonb(sg) AS segment
+    FROM segment_memberships m
+    JOIN segments sg ON sg.id = m.segment_id
+    WHERE m.customer_id = c.id
+      AND m.run_id = (SELECT max(r.id) FROM segmentation_runs r WHERE r.status = 'succeeded')
+    LIMIT 1
+) g ON true;
