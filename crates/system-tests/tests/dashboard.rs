@@ -299,6 +299,35 @@ async fn the_overview_report_and_page_show_the_same_known_figures() {
         assert!(html.contains(expected), "{expected} missing from the page");
     }
     assert_eq!(html.matches("<svg class=\"chart\"").count(), 5);
+
+    // A customer's page: plan history, viewing, the experiments they were in.
+    let customer = http
+        .get(app.url("/customers/1"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(customer.status(), 200);
+    let html = customer.text().await.unwrap();
+    for expected in [
+        "<h1>C 1</h1>",
+        "<td>Test Basic</td><td class=\"number\">$9.99</td><td>active</td><td>2026-01-10</td>",
+        "<td>2026-06-15 12:00</td><td>A title</td>",
+        "<td>Running one</td><td>a</td><td>sent</td><td>2026-06-10</td>",
+        "Never scored.",
+    ] {
+        assert!(
+            html.contains(expected),
+            "{expected} missing from the customer page"
+        );
+    }
+    let missing = http
+        .get(app.url("/customers/999"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
 }
 
 #[tokio::test]

@@ -312,7 +312,10 @@ fn view((customer, plan, segment): ViewRow) -> Result<CustomerView, Problem> {
     })
 }
 
-async fn one_view(connection: &mut AsyncPgConnection, id: i64) -> Result<CustomerView, Problem> {
+pub(crate) async fn one_view(
+    connection: &mut AsyncPgConnection,
+    id: i64,
+) -> Result<CustomerView, Problem> {
     let row = customer_views::table
         .find(id)
         .select(view_columns())

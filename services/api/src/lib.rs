@@ -80,6 +80,7 @@ impl Service for Api {
                     .service(dashboard::overview::overview_page)
                     .service(dashboard::assets::app_js)
                     .service(dashboard::customers::new_customer_page)
+                    .service(dashboard::customer::customer_page)
                     .service(dashboard::customers::customers_page)
             });
             config.service(

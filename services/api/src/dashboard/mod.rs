@@ -4,6 +4,7 @@
 
 pub mod assets;
 pub mod charts;
+pub mod customer;
 pub mod customers;
 pub mod login;
 pub mod overview;
