@@ -34,4 +34,7 @@ pub struct PeerStatus {
 pub struct PlatformStatus {
     pub api: HealthStatus,
     pub peers: Vec<PeerStatus>,
+    /// Where the mailer sends e-mail (`smtp://host:port`, never a password, or `file://` for
+    /// the outbox folder); absent when the mailer did not say.
+    pub mail_transport: Option<String>,
 }

@@ -432,3 +432,60 @@ async fn the_customers_page_searches_pages_and_adds_through_the_api() {
         "text/javascript; charset=utf-8"
     );
 }
+
+#[tokio::test]
+async fn the_settings_page_shows_the_services_and_the_keys_to_an_admin() {
+    // Peers where nothing listens (a platform started by hand may hold the default ports).
+    let nowhere = format!("http://127.0.0.1:{}", testkit::process::free_port());
+    let app = testkit::spawn_app_with::<api::Api>(
+        testkit::TestDatabase::migrated(),
+        &[
+            ("DS_URL", &nowhere),
+            ("MAILER_URL", &nowhere),
+            ("ETL_URL", &nowhere),
+        ],
+    )
+    .await;
+    let http = no_redirects();
+    http.post(app.url("/api/v1/api-keys"))
+        .bearer_auth(ADMIN_KEY)
+        .json(&json!({"name": "nightly export", "scope": "read"}))
+        .send()
+        .await
+        .unwrap();
+    let admin = log_in(&http, &app.address, ADMIN_KEY).await;
+    let page = http
+        .get(app.url("/settings"))
+        .header("cookie", &admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    // Only the api runs in this test: its peers are reported, not hidden.
+    for expected in [
+        "<tr><td>api</td><td>ready</td>",
+        "<td>ds</td><td><span class=\"error\">not ready</span>",
+        "unknown (the mailer did not answer)",
+        "<td>nightly export</td><td>read</td>",
+        "data-api=\"/api/v1/api-keys\" data-method=\"POST\"",
+        "<meta name=\"csrf-token\"",
+    ] {
+        assert!(
+            html.contains(expected),
+            "{expected} missing from the settings page"
+        );
+    }
+    let reader = log_in(&http, &app.address, READ_KEY).await;
+    let html = http
+        .get(app.url("/settings"))
+        .header("cookie", &reader)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Keys are managed with an admin key."));
+    assert!(!html.contains("nightly export"));
+}

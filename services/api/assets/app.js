@@ -1,5 +1,8 @@
 // The dashboard's one script: forms that write through the API, with the session's CSRF token,
 // showing the API's own validation messages next to their fields.
+//   data-api     the route;  data-method  POST (default) or DELETE
+//   data-after   "reload", "show:FIELD" (show that field of the answer once), or a URL to
+//                go to, where {FIELD} takes that field of the answer
 "use strict";
 
 function csrfToken() {
@@ -12,16 +15,31 @@ function showErrors(form, problem) {
   const errors = (problem && problem.errors) || [];
   errors.forEach((error) => {
     const slot = form.querySelector(`[data-error-for="${error.field}"]`) || form.querySelector('[data-error-for=""]');
-    slot.textContent = error.message;
+    if (slot) { slot.textContent = error.message; }
   });
-  if (errors.length === 0) {
-    form.querySelector('[data-error-for=""]').textContent = (problem && (problem.detail || problem.title)) || "The request failed.";
+  const general = form.querySelector('[data-error-for=""]');
+  if (errors.length === 0 && general) {
+    general.textContent = (problem && (problem.detail || problem.title)) || "The request failed.";
+  }
+}
+
+function after(form, answer) {
+  const next = form.dataset.after || "reload";
+  if (next === "reload") {
+    window.location.reload();
+  } else if (next.startsWith("show:")) {
+    const field = next.slice("show:".length);
+    form.querySelector("[data-result-value]").textContent = answer[field];
+    form.querySelector("[data-result]").hidden = false;
+  } else {
+    window.location.href = next.replace(/\{(\w+)\}/g, (_, field) => encodeURIComponent(answer[field] ?? ""));
   }
 }
 
 document.querySelectorAll("form[data-api]").forEach((form) => {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    const method = form.dataset.method || "POST";
     const body = {};
     new FormData(form).forEach((value, name) => {
       if (value !== "") { body[name] = value; }
@@ -30,21 +48,22 @@ document.querySelectorAll("form[data-api]").forEach((form) => {
     let response;
     try {
       response = await fetch(form.dataset.api, {
-        method: "POST",
+        method,
         headers: { "content-type": "application/json", "x-csrf-token": csrfToken() },
-        body: JSON.stringify(body),
+        body: method === "DELETE" ? undefined : JSON.stringify(body),
       });
     } catch (error) {
       showErrors(form, { detail: "The API cannot be reached: " + error.message });
       return;
     }
+    let answer = null;
+    try { answer = await response.json(); } catch (error) { answer = { detail: response.statusText }; }
     if (response.ok) {
-      const created = await response.json();
-      window.location.href = "/customers?email=" + encodeURIComponent(created.email);
-      return;
+      showErrors(form, { errors: [] });
+      form.querySelectorAll("[data-error-for]").forEach((element) => { element.textContent = ""; });
+      after(form, answer || {});
+    } else {
+      showErrors(form, answer);
     }
-    let problem = null;
-    try { problem = await response.json(); } catch (error) { problem = { detail: response.statusText }; }
-    showErrors(form, problem);
   });
 });

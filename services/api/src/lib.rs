@@ -81,6 +81,7 @@ impl Service for Api {
                     .service(dashboard::assets::app_js)
                     .service(dashboard::customers::new_customer_page)
                     .service(dashboard::customer::customer_page)
+                    .service(dashboard::settings::settings_page)
                     .service(dashboard::customers::customers_page)
             });
             config.service(

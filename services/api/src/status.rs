@@ -37,6 +37,17 @@ pub async fn platform_status(
     info: web::Data<ServiceInfo>,
     peers: web::Data<Peers>,
 ) -> web::Json<PlatformStatus> {
+    web::Json(platform(&info, &peers).await)
+}
+
+#[derive(serde::Deserialize)]
+struct Transport {
+    transport: String,
+}
+
+/// The api and each peer's readiness, and the mailer's transport: the route's answer, and
+/// the settings page's.
+pub async fn platform(info: &ServiceInfo, peers: &Peers) -> PlatformStatus {
     let answers = join_all(peers.all().into_iter().map(|client| async move {
         let outcome = client.ready().await;
         PeerStatus {
@@ -48,12 +59,19 @@ pub async fn platform_status(
         }
     }))
     .await;
-    web::Json(PlatformStatus {
+    let mail_transport = peers
+        .mailer
+        .get_json::<Transport>("v1/transport")
+        .await
+        .ok()
+        .map(|answer| answer.transport);
+    PlatformStatus {
         api: HealthStatus {
             status: "ok".to_owned(),
             service: info.name.to_owned(),
             version: info.version.to_owned(),
         },
         peers: answers,
-    })
+        mail_transport,
+    }
 }

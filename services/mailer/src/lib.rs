@@ -61,6 +61,7 @@ impl Service for Mailer {
                 .service(campaign::winner::pick_winner)
                 .service(bounces::routes::report_bounce)
                 .service(test_message::send_test_message)
+                .service(test_message::transport_in_use)
                 .service(tracking::routes::open_pixel)
                 .service(tracking::routes::click)
                 .service(tracking::routes::honeypot)

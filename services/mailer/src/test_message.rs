@@ -1,6 +1,6 @@
 //! `POST /v1/test-message`: one e-mail to an address, now, to check the transport.
 
-use actix_web::{post, web};
+use actix_web::{get, post, web};
 use lettre::message::Mailbox;
 use serde::{Deserialize, Serialize};
 use service::auth::InternalCaller;
@@ -83,4 +83,29 @@ pub async fn send_test_message(
         transport: transport.describe(),
         to: to.email.to_string(),
     }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TransportInUse {
+    /// `smtp://host:port` (never the password) or `file://folder`.
+    pub transport: String,
+}
+
+/// Where this mailer sends e-mail.
+#[utoipa::path(
+    tag = "campaigns",
+    security(("service_token" = [])),
+    responses(
+        (status = 200, description = "The transport", body = TransportInUse),
+        (status = 401, description = "Missing or wrong service token", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/transport")]
+pub async fn transport_in_use(
+    _caller: InternalCaller,
+    transport: web::Data<Transport>,
+) -> web::Json<TransportInUse> {
+    web::Json(TransportInUse {
+        transport: transport.describe(),
+    })
 }

@@ -8,4 +8,5 @@ pub mod customer;
 pub mod customers;
 pub mod login;
 pub mod overview;
+pub mod settings;
 pub mod signed_in;
