@@ -35,6 +35,24 @@ async fn log_in(http: &reqwest::Client, base: &str, key: &str) -> String {
     cookie.split(';').next().unwrap().to_owned()
 }
 
+/// GET `path` with session cookie `cookie`: the status and the body.
+async fn page_as(http: &reqwest::Client, base: &str, cookie: &str, path: &str) -> (u16, String) {
+    let response = http
+        .get(format!("{base}{path}"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+/// Asserts that `html` contains every one of `expected`.
+fn assert_shows(html: &str, expected: &[&str]) {
+    for text in expected {
+        assert!(html.contains(text), "{text} missing from the page");
+    }
+}
+
 #[derive(diesel::QueryableByName)]
 struct Csrf {
     #[diesel(sql_type = diesel::sql_types::Text)]
@@ -278,56 +296,38 @@ async fn the_overview_report_and_page_show_the_same_known_figures() {
     // The page, after logging in, shows the same figures, each chart with its table.
     assert_eq!(http.get(app.url("/")).send().await.unwrap().status(), 303);
     let cookie = log_in(&http, &app.address, READ_KEY).await;
-    let page = http
-        .get(app.url("/"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(page.status(), 200);
-    let html = page.text().await.unwrap();
-    for expected in [
-        "<div class=\"value\">10</div>",
-        "<div class=\"value\">3</div>",
-        "<div class=\"value\">$39.97</div>",
-        "<div class=\"value\">33.33%</div>",
-        "churn, May 2026",
-        "<title>Active users by week</title>",
-        "<summary>Table: Sign-ups by week</summary>",
-        "Running one",
-    ] {
-        assert!(html.contains(expected), "{expected} missing from the page");
-    }
+    let (status, html) = page_as(&http, &app.address, &cookie, "/").await;
+    assert_eq!(status, 200);
+    assert_shows(
+        &html,
+        &[
+            "<div class=\"value\">10</div>",
+            "<div class=\"value\">3</div>",
+            "<div class=\"value\">$39.97</div>",
+            "<div class=\"value\">33.33%</div>",
+            "churn, May 2026",
+            "<title>Active users by week</title>",
+            "<summary>Table: Sign-ups by week</summary>",
+            "Running one",
+        ],
+    );
     assert_eq!(html.matches("<svg class=\"chart\"").count(), 5);
 
     // A customer's page: plan history, viewing, the experiments they were in.
-    let customer = http
-        .get(app.url("/customers/1"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(customer.status(), 200);
-    let html = customer.text().await.unwrap();
-    for expected in [
-        "<h1>C 1</h1>",
-        "<td>Test Basic</td><td class=\"number\">$9.99</td><td>active</td><td>2026-01-10</td>",
-        "<td>2026-06-15 12:00</td><td>A title</td>",
-        "<td>Running one</td><td>a</td><td>sent</td><td>2026-06-10</td>",
-        "Never scored.",
-    ] {
-        assert!(
-            html.contains(expected),
-            "{expected} missing from the customer page"
-        );
-    }
-    let missing = http
-        .get(app.url("/customers/999"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(missing.status(), 404);
+    let (status, html) = page_as(&http, &app.address, &cookie, "/customers/1").await;
+    assert_eq!(status, 200);
+    assert_shows(
+        &html,
+        &[
+            "<h1>C 1</h1>",
+            "<td>Test Basic</td><td class=\"number\">$9.99</td><td>active</td><td>2026-01-10</td>",
+            "<td>2026-06-15 12:00</td><td>A title</td>",
+            "<td>Running one</td><td>a</td><td>sent</td><td>2026-06-10</td>",
+            "Never scored.",
+        ],
+    );
+    let (status, _) = page_as(&http, &app.address, &cookie, "/customers/999").await;
+    assert_eq!(status, 404);
 }
 
 #[tokio::test]
@@ -351,17 +351,15 @@ async fn the_customers_page_searches_pages_and_adds_through_the_api() {
         303
     );
     let cookie = log_in(&http, &app.address, ADMIN_KEY).await;
-    let page = |path: &str| {
-        let http = http.clone();
-        let url = app.url(path);
-        let cookie = cookie.clone();
+    let page = |path: String| {
+        let (http, base, cookie) = (http.clone(), app.address.clone(), cookie.clone());
         async move {
-            let response = http.get(url).header("cookie", cookie).send().await.unwrap();
-            assert_eq!(response.status(), 200);
-            response.text().await.unwrap()
+            let (status, html) = page_as(&http, &base, &cookie, &path).await;
+            assert_eq!(status, 200);
+            html
         }
     };
-    let first = page("/customers?country=no").await;
+    let first = page("/customers?country=no".to_owned()).await;
     assert_eq!(first.matches("@example.com</td>").count(), 50, "50 a page");
     assert!(!first.contains("viewer1@example.com"), "only Norway");
     let next = first
@@ -380,16 +378,16 @@ async fn the_customers_page_searches_pages_and_adds_through_the_api() {
         next.contains("country=NO") && next.contains("cursor="),
         "{next}"
     );
-    let second = page(&format!("/customers?{next}")).await;
+    let second = page(format!("/customers?{next}")).await;
     assert_eq!(second.matches("@example.com</td>").count(), 10);
-    let bad = page("/customers?cursor=not-a-cursor").await;
+    let bad = page("/customers?cursor=not-a-cursor".to_owned()).await;
     assert!(
         bad.contains("class=\"error\""),
         "a bad cursor is said, not a blank page"
     );
 
     // The form page carries the session's CSRF token; what its script sends, the API takes.
-    let form = page("/customers/new").await;
+    let form = page("/customers/new".to_owned()).await;
     let csrf = form
         .split("<meta name=\"csrf-token\" content=\"")
         .nth(1)
@@ -421,7 +419,7 @@ async fn the_customers_page_searches_pages_and_adds_through_the_api() {
         .await
         .unwrap();
     assert_eq!(created.status(), 201);
-    let found = page("/customers?email=ada%40example.org").await;
+    let found = page("/customers?email=ada%40example.org".to_owned()).await;
     assert!(
         found.contains("Ada Lovelace"),
         "the new customer is in the table"
@@ -454,38 +452,22 @@ async fn the_settings_page_shows_the_services_and_the_keys_to_an_admin() {
         .await
         .unwrap();
     let admin = log_in(&http, &app.address, ADMIN_KEY).await;
-    let page = http
-        .get(app.url("/settings"))
-        .header("cookie", &admin)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(page.status(), 200);
-    let html = page.text().await.unwrap();
+    let (status, html) = page_as(&http, &app.address, &admin, "/settings").await;
+    assert_eq!(status, 200);
     // Only the api runs in this test: its peers are reported, not hidden.
-    for expected in [
-        "<tr><td>api</td><td>ready</td>",
-        "<td>ds</td><td><span class=\"error\">not ready</span>",
-        "unknown (the mailer did not answer)",
-        "<td>nightly export</td><td>read</td>",
-        "data-api=\"/api/v1/api-keys\" data-method=\"POST\"",
-        "<meta name=\"csrf-token\"",
-    ] {
-        assert!(
-            html.contains(expected),
-            "{expected} missing from the settings page"
-        );
-    }
+    assert_shows(
+        &html,
+        &[
+            "<tr><td>api</td><td>ready</td>",
+            "<td>ds</td><td><span class=\"error\">not ready</span>",
+            "unknown (the mailer did not answer)",
+            "<td>nightly export</td><td>read</td>",
+            "data-api=\"/api/v1/api-keys\" data-method=\"POST\"",
+            "<meta name=\"csrf-token\"",
+        ],
+    );
     let reader = log_in(&http, &app.address, READ_KEY).await;
-    let html = http
-        .get(app.url("/settings"))
-        .header("cookie", &reader)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, html) = page_as(&http, &app.address, &reader, "/settings").await;
     assert!(html.contains("Keys are managed with an admin key."));
     assert!(!html.contains("nightly export"));
 }

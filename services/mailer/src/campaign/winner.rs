@@ -307,24 +307,9 @@ pub fn pick_from_report(
                 p.map_or("?".to_owned(), |p| format!("{p:.4}"))
             ),
         },
-        None => {
-            let send = match action {
-                NoWinnerAction::Control => control,
-                NoWinnerAction::Nothing => None,
-            };
-            let rest = if send.is_some() {
-                "the rest gets the control's e-mail"
-            } else {
-                "the rest gets nothing"
-            };
-            Pick {
-                winner: None,
-                send,
-                note: format!(
-                    "no winner: no variant beat the control significantly on {metric}; {rest}"
-                ),
-            }
-        }
+        None => fallback(format!(
+            "no variant beat the control significantly on {metric}"
+        )),
     }
 }
 
