@@ -119,6 +119,20 @@ pub fn check<'a>(
     Ok(())
 }
 
+/// Whether `pieces` ask for any of `fields`.
+pub fn uses(pieces: &[Piece<'_>], fields: &[Field]) -> bool {
+    pieces
+        .iter()
+        .any(|piece| matches!(piece, Piece::Field(field) if fields.contains(field)))
+}
+
+/// An amount of cents as a price, e.g. `$12.99`.
+pub fn dollars(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let cents = cents.unsigned_abs();
+    format!("{sign}${}.{:02}", cents / 100, cents % 100)
+}
+
 /// The values one customer's e-mail is rendered with.
 pub trait Values {
     fn field(&self, field: Field) -> &str;
@@ -226,6 +240,18 @@ mod tests {
             parse("no placeholders").unwrap(),
             vec![Piece::Text("no placeholders")]
         );
+    }
+
+    #[test]
+    fn placeholders_are_found_however_they_are_spaced() {
+        let pieces = parse("Now {{ price }} a month").unwrap();
+        assert!(uses(&pieces, &[Field::Plan, Field::Price]));
+        assert!(!uses(
+            &parse("price: unsubscribe_url").unwrap(),
+            &[Field::Price, Field::UnsubscribeUrl]
+        ));
+        assert_eq!(dollars(1299), "$12.99");
+        assert_eq!(dollars(7), "$0.07");
     }
 
     #[test]

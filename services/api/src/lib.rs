@@ -211,7 +211,8 @@ fn peer_clients(settings: &Settings) -> Option<status::Peers> {
     };
     Some(status::Peers {
         ds: client("ds", &settings.ds_url, CallPolicy::default())?,
-        mailer: client("mailer", &settings.mailer_url, mailer_policy)?,
+        mailer: client("mailer", &settings.mailer_url, CallPolicy::default())?,
+        mailer_launches: client("mailer", &settings.mailer_url, mailer_policy)?,
         etl: client("etl", &settings.etl_url, CallPolicy::default())?,
     })
 }

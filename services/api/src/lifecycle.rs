@@ -96,7 +96,7 @@ pub async fn pick_winner(
 
 async fn forward(peers: &Peers, path: &str, body: Vec<u8>) -> HttpResponse {
     match peers
-        .mailer
+        .mailer_launches
         .post_raw::<serde_json::Value>(path, "application/json", body)
         .await
     {

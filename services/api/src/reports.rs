@@ -1,6 +1,7 @@
 //! `/api/v1/reports/...`: the figures the dashboard shows, for scripts too.
 
 use actix_web::{HttpResponse, get, post, web};
+use diesel_async::{AsyncConnection as _, RunQueryDsl as _};
 use models::jobs::Job;
 use models::reports::Overview;
 use service::Problem;
@@ -37,11 +38,22 @@ pub async fn current_overview(
     if let Some(stored) = models::reports::latest_overview(connection).await? {
         return Ok(stored);
     }
-    let started = std::time::Instant::now();
-    let computed = models::reports::overview(connection).await?;
-    let duration_ms = started.elapsed().as_millis().min(i32::MAX as u128) as i32;
-    models::reports::store_overview(connection, &computed, None, duration_ms).await?;
-    Ok(computed)
+    // One request computes; the others arriving meanwhile wait for it and read its result.
+    connection
+        .transaction(async |connection| {
+            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('streamlab.overview'))")
+                .execute(connection)
+                .await?;
+            if let Some(stored) = models::reports::latest_overview(connection).await? {
+                return Ok(stored);
+            }
+            let started = std::time::Instant::now();
+            let computed = models::reports::overview(connection).await?;
+            let duration_ms = started.elapsed().as_millis().min(i32::MAX as u128) as i32;
+            models::reports::store_overview(connection, &computed, None, duration_ms).await?;
+            Ok::<_, Problem>(computed)
+        })
+        .await
 }
 
 /// Asks ds to compute the overview again now (a job; follow it at `/api/v1/jobs/{id}`).

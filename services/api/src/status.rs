@@ -12,6 +12,8 @@ use service::health::ServiceInfo;
 pub struct Peers {
     pub ds: ServiceClient,
     pub mailer: ServiceClient,
+    /// The mailer for launches (start, winner), which may take minutes; never for checks.
+    pub mailer_launches: ServiceClient,
     pub etl: ServiceClient,
 }
 
@@ -48,7 +50,7 @@ struct Transport {
 /// The api and each peer's readiness, and the mailer's transport: the route's answer, and
 /// the settings page's.
 pub async fn platform(info: &ServiceInfo, peers: &Peers) -> PlatformStatus {
-    let answers = join_all(peers.all().into_iter().map(|client| async move {
+    let readiness = join_all(peers.all().into_iter().map(|client| async move {
         let outcome = client.ready().await;
         PeerStatus {
             service: client.service().to_owned(),
@@ -57,14 +59,10 @@ pub async fn platform(info: &ServiceInfo, peers: &Peers) -> PlatformStatus {
             version: outcome.as_ref().ok().map(|status| status.version.clone()),
             problem: outcome.err().map(|error| error.to_string()),
         }
-    }))
-    .await;
-    let mail_transport = peers
-        .mailer
-        .get_json::<Transport>("v1/transport")
-        .await
-        .ok()
-        .map(|answer| answer.transport);
+    }));
+    let transport = peers.mailer.get_json::<Transport>("v1/transport");
+    let (answers, transport) = tokio::join!(readiness, transport);
+    let mail_transport = transport.ok().map(|answer| answer.transport);
     PlatformStatus {
         api: HealthStatus {
             status: "ok".to_owned(),

@@ -222,7 +222,7 @@ async fn history(
             .into_iter()
             .map(|row| Subscription {
                 plan: row.plan,
-                price: format!("${}.{:02}", row.price_cents / 100, row.price_cents % 100),
+                price: models::render::dollars(i64::from(row.price_cents)),
                 status: row.status,
                 started: day(row.started_at),
                 ended: row.ended_at.map(day).unwrap_or_default(),

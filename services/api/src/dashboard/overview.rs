@@ -54,10 +54,6 @@ struct OverviewPage {
     experiments: Vec<RunningExperiment>,
 }
 
-fn dollars(cents: i64) -> String {
-    format!("${}.{:02}", cents / 100, cents % 100)
-}
-
 impl OverviewPage {
     fn of(overview: Overview) -> OverviewPage {
         let last = overview.monthly_churn.last();
@@ -127,7 +123,7 @@ impl OverviewPage {
                 .to_string(),
             customers: overview.customers,
             active_subscribers: overview.active_subscribers,
-            mrr: dollars(overview.mrr_cents),
+            mrr: models::render::dollars(overview.mrr_cents),
             last_churn: last
                 .and_then(|month| month.rate)
                 .map_or("-".to_owned(), |rate| format!("{:.2}%", rate * 100.0)),

@@ -32,13 +32,10 @@ pub struct VariantTemplate {
 impl VariantTemplate {
     /// Whether rendering needs more than the customer's name.
     pub fn needs_context(&self) -> bool {
+        const LOOKED_UP: &[Field] = &[Field::Plan, Field::Price, Field::Genre, Field::Title];
         [&self.subject, &self.body_text, &self.body_html]
             .iter()
-            .any(|text| {
-                ["{{plan", "{{price", "{{genre", "{{title"]
-                    .iter()
-                    .any(|p| text.contains(p))
-            })
+            .any(|text| render::parse(text).is_ok_and(|pieces| render::uses(&pieces, LOOKED_UP)))
     }
 
     /// The link names, for checks before sending.
@@ -128,7 +125,7 @@ impl Composer {
                 .unwrap_or_else(|| "none".to_owned()),
             price: context
                 .and_then(|c| c.price_cents)
-                .map(|cents| format!("${}.{:02}", cents / 100, cents % 100))
+                .map(|cents| render::dollars(i64::from(cents)))
                 .unwrap_or_else(|| "$0.00".to_owned()),
             title: context
                 .and_then(|c| c.title.clone())
@@ -140,15 +137,22 @@ impl Composer {
             click_base: self.url(&format!("t/c/{}", token(Purpose::Click))),
             links: &variant.links,
         };
-        let subject = render::render(&parsed(&variant.subject)?, &values, Escape::None);
-        let text = render::render(&parsed(&variant.body_text)?, &values, Escape::None);
-        let mut text = text;
-        let mut html = render::render(&parsed(&variant.body_html)?, &values, Escape::Html);
+        let (subject, text, html) = (
+            parsed(&variant.subject)?,
+            parsed(&variant.body_text)?,
+            parsed(&variant.body_html)?,
+        );
+        let subject = render::render(&subject, &values, Escape::None);
+        let offers_way_out =
+            |pieces: &[render::Piece<'_>]| render::uses(pieces, &[Field::UnsubscribeUrl]);
+        let (text_has_way_out, html_has_way_out) = (offers_way_out(&text), offers_way_out(&html));
+        let mut text = render::render(&text, &values, Escape::None);
+        let mut html = render::render(&html, &values, Escape::Html);
         // Every e-mail offers a way out, whether or not its template placed one.
-        if !variant.body_text.contains("unsubscribe_url") {
+        if !text_has_way_out {
             text.push_str(&format!("\n\nUnsubscribe: {}\n", values.unsubscribe_url));
         }
-        if !variant.body_html.contains("unsubscribe_url") {
+        if !html_has_way_out {
             let mut url = String::new();
             render::html_escape(&mut url, &values.unsubscribe_url);
             html.push_str(&format!("<p><a href=\"{url}\">Unsubscribe</a></p>"));

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::RwLock;
 
 use actix_web::http::{Method, StatusCode, header};
-use actix_web::{HttpRequest, HttpResponse, get, post, route, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError as _, get, post, route, web};
 use chrono::Utc;
 use diesel::sql_types::{BigInt, Text, Uuid as SqlUuid};
 use diesel::{OptionalExtension as _, QueryDsl as _, QueryableByName, sql_query};
@@ -345,11 +345,7 @@ fn with_cors(mut response: HttpResponse) -> HttpResponse {
 }
 
 fn problem(problem: Problem) -> HttpResponse {
-    with_cors(
-        HttpResponse::build(problem.status_code())
-            .content_type(service::problem::PROBLEM_CONTENT_TYPE)
-            .json(problem),
-    )
+    with_cors(problem.error_response())
 }
 
 /// The unsubscribe page: a confirmation button (a GET must not unsubscribe: link scanners
