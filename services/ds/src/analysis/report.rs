@@ -484,7 +484,7 @@ fn recommend(
                         low * 100.0,
                         high * 100.0
                     )),
-                winner.p_value_adjusted.unwrap_or_default(),
+                p_of(winner).unwrap_or_default(),
                 winner.chance_to_win.map_or("unknown".to_owned(), percent),
             ),
         );

@@ -229,87 +229,48 @@ async fn analyse(pool: &Pool, ds: &ServiceClient, id: i64) -> Result<Pick, Strin
     Ok(pick_from_report(&results, action, control))
 }
 
-/// The winner from an analysis report: among the variants whose goal-metric comparison with
-/// the control is significant (Holm-adjusted) and positive, the best.
+/// The winner from an analysis report: the variant ds recommends shipping, by the same rule
+/// its recommendation uses (significant and better on the goal metric, the always-valid test
+/// before the planned sample is in, nothing when the split fails its sample-ratio check).
 pub fn pick_from_report(
     report: &serde_json::Value,
     action: NoWinnerAction,
     control: Option<i64>,
 ) -> Pick {
-    let fallback = |reason: String| {
-        let send = match action {
-            NoWinnerAction::Control => control,
-            NoWinnerAction::Nothing => None,
-        };
-        let rest = if send.is_some() {
-            "the rest gets the control's e-mail"
-        } else {
-            "the rest gets nothing"
-        };
-        Pick {
-            winner: None,
-            send,
-            note: format!("no winner: {reason}; {rest}"),
-        }
-    };
-    // A broken split makes every comparison suspect.
-    let mismatch = report
-        .pointer("/srm/assignments/mismatch")
-        .and_then(serde_json::Value::as_bool)
-        .unwrap_or(false);
-    if mismatch {
-        return fallback(
-            "the test's split does not match its design (sample ratio mismatch)".to_owned(),
-        );
-    }
-    let goal = report
-        .get("metrics")
-        .and_then(serde_json::Value::as_array)
-        .and_then(|metrics| {
-            metrics
-                .iter()
-                .find(|metric| metric.get("goal") == Some(&serde_json::Value::Bool(true)))
-        });
-    let metric = goal
-        .and_then(|goal| goal.get("metric"))
-        .and_then(serde_json::Value::as_str)
-        .unwrap_or("the goal metric")
-        .to_owned();
-    let best = goal
-        .and_then(|goal| goal.get("comparisons"))
-        .and_then(serde_json::Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter(|comparison| comparison.get("significant") == Some(&serde_json::Value::Bool(true)))
-        .filter(|comparison| {
-            comparison
-                .get("relative_lift")
-                .and_then(serde_json::Value::as_f64)
-                .is_some_and(|lift| lift > 0.0)
-        })
-        .filter_map(|comparison| {
-            Some((
-                comparison.get("variant_id")?.as_i64()?,
-                comparison.get("variant")?.as_str()?.to_owned(),
-                comparison.get("value")?.as_f64()?,
-                comparison
-                    .get("p_value_adjusted")
-                    .and_then(serde_json::Value::as_f64),
-            ))
-        })
-        .max_by(|a, b| a.2.total_cmp(&b.2));
-    match best {
-        Some((variant_id, key, value, p)) => Pick {
+    let text = |pointer: &str| report.pointer(pointer).and_then(serde_json::Value::as_str);
+    let reason = text("/recommendation/reason").unwrap_or("the analysis made no recommendation");
+    let shipped = (text("/recommendation/decision") == Some("ship"))
+        .then(|| text("/recommendation/variant"))
+        .flatten();
+    let winner = shipped.and_then(|key| {
+        report
+            .get("arms")
+            .and_then(serde_json::Value::as_array)?
+            .iter()
+            .find(|arm| arm.get("key").and_then(serde_json::Value::as_str) == Some(key))?
+            .get("variant_id")?
+            .as_i64()
+    });
+    if let Some(variant_id) = winner {
+        return Pick {
             winner: Some(variant_id),
             send: Some(variant_id),
-            note: format!(
-                "winner '{key}': {metric} {value:.4}, significantly above the control (adjusted p = {})",
-                p.map_or("?".to_owned(), |p| format!("{p:.4}"))
-            ),
-        },
-        None => fallback(format!(
-            "no variant beat the control significantly on {metric}"
-        )),
+            note: format!("winner: {reason}"),
+        };
+    }
+    let send = match action {
+        NoWinnerAction::Control => control,
+        NoWinnerAction::Nothing => None,
+    };
+    let rest = if send.is_some() {
+        "the rest gets the control's e-mail"
+    } else {
+        "the rest gets nothing"
+    };
+    Pick {
+        winner: None,
+        send,
+        note: format!("no winner: {reason}; {rest}"),
     }
 }
 
@@ -429,34 +390,37 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn report(significant: bool, lift: f64) -> serde_json::Value {
-        json!({"metrics": [
-            {"metric": "open", "goal": false, "comparisons": [
-                {"variant": "b", "variant_id": 2, "value": 0.9, "significant": true, "relative_lift": 1.0}]},
-            {"metric": "click", "goal": true, "comparisons": [
-                {"variant": "b", "variant_id": 2, "value": 0.2, "significant": significant,
-                 "relative_lift": lift, "p_value_adjusted": 0.001}]}
-        ]})
+    fn report(decision: &str, variant: Option<&str>) -> serde_json::Value {
+        json!({
+            "arms": [{"key": "a", "variant_id": 1}, {"key": "b", "variant_id": 2}],
+            "recommendation": {"decision": decision, "variant": variant, "reason": "because"}
+        })
     }
 
     #[test]
-    fn a_sample_ratio_mismatch_declares_no_winner() {
-        let mut broken = report(true, 0.5);
-        broken["srm"] = json!({"assignments": {"mismatch": true}});
-        let pick = pick_from_report(&broken, NoWinnerAction::Control, Some(1));
-        assert_eq!((pick.winner, pick.send), (None, Some(1)));
-        assert!(pick.note.contains("sample ratio mismatch"), "{}", pick.note);
-    }
-
-    #[test]
-    fn only_a_significant_improvement_on_the_goal_wins() {
-        let pick = pick_from_report(&report(true, 0.5), NoWinnerAction::Control, Some(1));
+    fn the_winner_is_what_the_analysis_recommends_shipping() {
+        let pick = pick_from_report(&report("ship", Some("b")), NoWinnerAction::Control, Some(1));
         assert_eq!((pick.winner, pick.send), (Some(2), Some(2)));
-        assert!(pick.note.contains("winner 'b'"), "{}", pick.note);
-        let worse = pick_from_report(&report(true, -0.5), NoWinnerAction::Control, Some(1));
-        assert_eq!((worse.winner, worse.send), (None, Some(1)));
-        let unclear = pick_from_report(&report(false, 0.5), NoWinnerAction::Nothing, Some(1));
-        assert_eq!((unclear.winner, unclear.send), (None, None));
-        assert!(unclear.note.starts_with("no winner"), "{}", unclear.note);
+        assert_eq!(pick.note, "winner: because");
+        for decision in ["keep_running", "keep_control", "investigate"] {
+            let pick = pick_from_report(
+                &report(decision, Some("a")),
+                NoWinnerAction::Control,
+                Some(1),
+            );
+            assert_eq!((pick.winner, pick.send), (None, Some(1)), "{decision}");
+            assert!(pick.note.starts_with("no winner: because"), "{}", pick.note);
+        }
+        let nothing = pick_from_report(
+            &report("keep_running", None),
+            NoWinnerAction::Nothing,
+            Some(1),
+        );
+        assert_eq!((nothing.winner, nothing.send), (None, None));
+        assert!(
+            nothing.note.ends_with("the rest gets nothing"),
+            "{}",
+            nothing.note
+        );
     }
 }
