@@ -27,19 +27,42 @@ pub fn archive_old_runs(url: &DatabaseUrl, keep: u32) -> Result<Vec<i64>, RunErr
     .load(&mut connection)?;
     let mut archived = Vec::with_capacity(old.len());
     for Id { id } in old {
-        let partition = partition_name(id);
-        // DETACH ... CONCURRENTLY cannot run inside a transaction: each statement stands alone.
-        // One interrupted half-way (its session gone) leaves the partition pending: finish it.
+        // One run that cannot be archived now is tried again after the next run; the others
+        // go ahead.
+        match archive(&mut connection, id) {
+            Ok(()) => archived.push(id),
+            Err(error) => {
+                tracing::warn!(run = id, %error, "cannot archive this run yet");
+                // A statement that failed inside the transaction leaves it aborted.
+                let _ = connection.batch_execute("ROLLBACK");
+            }
+        }
+    }
+    Ok(archived)
+}
+
+/// Detaches and drops run `id`'s partition and marks the run archived. A partition left
+/// detached, or dropped, by an earlier attempt that stopped half-way is taken as it is.
+fn archive(connection: &mut diesel::PgConnection, id: i64) -> Result<(), RunError> {
+    let partition = partition_name(id);
+    let attached: Vec<Id> = diesel::sql_query(
+        "SELECT 1::bigint AS id FROM pg_inherits
+         WHERE inhparent = 'segment_memberships'::regclass AND inhrelid = to_regclass($1)",
+    )
+    .bind::<diesel::sql_types::Text, _>(&partition)
+    .load(connection)?;
+    if !attached.is_empty() {
+        // DETACH ... CONCURRENTLY cannot run inside a transaction: each statement stands
+        // alone. One interrupted half-way (its session gone) leaves it pending: finish it.
         let detach = format!("ALTER TABLE segment_memberships DETACH PARTITION {partition}");
         if let Err(error) = connection.batch_execute(&format!("{detach} CONCURRENTLY")) {
             tracing::warn!(run = id, %error, "detaching concurrently failed; finalizing a pending detach");
             connection.batch_execute(&format!("{detach} FINALIZE"))?;
         }
-        connection.batch_execute(&format!(
-            "BEGIN; DROP TABLE {partition}; \
-             UPDATE segmentation_runs SET status = 'archived' WHERE id = {id}; COMMIT"
-        ))?;
-        archived.push(id);
     }
-    Ok(archived)
+    connection.batch_execute(&format!(
+        "BEGIN; DROP TABLE IF EXISTS {partition}; \
+         UPDATE segmentation_runs SET status = 'archived' WHERE id = {id}; COMMIT"
+    ))?;
+    Ok(())
 }
