@@ -38,6 +38,9 @@ pub enum ClientError {
     },
 }
 
+/// How long an idle pooled connection to a peer is kept: less than the peers' keep-alive.
+const IDLE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// How calls behave; the defaults suit calls made while a user waits.
 #[derive(Debug, Clone, Copy)]
 pub struct CallPolicy {
@@ -78,6 +81,10 @@ impl ServiceClient {
         let http = reqwest::Client::builder()
             .timeout(policy.timeout)
             .connect_timeout(policy.timeout)
+            // The peers (actix-web) close a connection idle for 5 s. A request sent on a pooled
+            // connection just as the peer closes it fails ("connection closed before message
+            // completed"), and a POST is not retried: idle connections are given up first.
+            .pool_idle_timeout(IDLE_CONNECTION_TIMEOUT)
             .build()
             .map_err(|error| ClientError::Unreachable {
                 service,
