@@ -193,3 +193,33 @@ pub struct SuppressionInsertForm {
     pub reason: SuppressionReason,
     pub message_id: Option<Uuid>,
 }
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"segment_id": 2, "subject": "Basic for $10, {{first_name}}",
+    "body_text": "Switch: {{link:offer}}", "body_html": "<p><a href=\"{{link:offer}}\">Switch</a></p>",
+    "links": {"offer": "https://example.com/offer"}}))]
+/// A variant's e-mail to render for one customer (`POST /api/v1/mail/preview`).
+pub struct PreviewRequest {
+    /// The customer to render for; without one, the first (by id) who agreed to e-mail, in
+    /// `segment_id` of the latest segmentation run when given.
+    pub customer_id: Option<i64>,
+    pub segment_id: Option<i64>,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub links: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+/// The e-mail as that customer would get it, links straight to their targets.
+pub struct Preview {
+    pub customer_id: i64,
+    pub customer_name: String,
+    pub email: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}

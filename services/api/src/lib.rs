@@ -11,6 +11,7 @@ pub mod experiments;
 pub mod jobs;
 pub mod lifecycle;
 pub mod links;
+pub mod mail_preview;
 pub mod paging;
 pub mod plans;
 pub mod records;
@@ -73,16 +74,21 @@ impl Service for Api {
             // The dashboard's pages: not part of the API's document.
             config.map(|config| {
                 config
-                    .service(dashboard::assets::app_css)
+                    .service(dashboard::assets::asset)
                     .service(dashboard::login::login_page)
                     .service(dashboard::login::login)
                     .service(dashboard::login::logout)
                     .service(dashboard::overview::overview_page)
-                    .service(dashboard::assets::app_js)
                     .service(dashboard::customers::new_customer_page)
                     .service(dashboard::customer::customer_page)
-                    .service(dashboard::settings::settings_page)
                     .service(dashboard::customers::customers_page)
+                    .service(dashboard::segments::segments_page)
+                    .service(dashboard::experiments::new_experiment_page)
+                    .service(dashboard::experiments::experiments_page)
+                    .service(dashboard::results::results_page)
+                    .service(dashboard::experiment::experiment_page)
+                    .service(dashboard::stats::stats_page)
+                    .service(dashboard::settings::settings_page)
             });
             config.service(
                 scope::scope("/api/v1")
@@ -102,7 +108,12 @@ impl Service for Api {
                     .service(stats::adjust)
                     .service(status::platform_status)
                     .service(reports::get_overview)
-                    .service(reports::refresh_overview),
+                    .service(reports::refresh_overview)
+                    .service(reports::segments::get_segments_report)
+                    .service(reports::audience::get_audience_report)
+                    .service(reports::timeline::get_timeline)
+                    .service(reports::results_csv::get_results_csv)
+                    .service(mail_preview::preview),
             );
         })
     }

@@ -331,15 +331,21 @@ pub async fn experiment_delivery(
     pool: web::Data<models::db::Pool>,
     id: web::Path<i64>,
 ) -> Result<web::Json<Delivery>, Problem> {
-    let id = id.into_inner();
     let mut connection = connection(&pool).await?;
-    view(&mut connection, id).await?;
+    delivery(&mut connection, id.into_inner())
+        .await
+        .map(web::Json)
+}
+
+/// The experiment's ledger by status and its tracked events by kind.
+pub async fn delivery(connection: &mut AsyncPgConnection, id: i64) -> Result<Delivery, Problem> {
+    view(connection, id).await?;
     let statuses: Vec<Count> = diesel::sql_query(
         "SELECT status AS name, count(*) AS total, 0::bigint AS human FROM messages
          WHERE experiment_id = $1 GROUP BY status ORDER BY status",
     )
     .bind::<BigInt, _>(id)
-    .load(&mut connection)
+    .load(connection)
     .await?;
     let events: Vec<Count> = diesel::sql_query(
         "SELECT e.kind AS name, count(*) AS total, count(*) FILTER (WHERE NOT e.is_bot) AS human
@@ -347,7 +353,7 @@ pub async fn experiment_delivery(
          WHERE m.experiment_id = $1 GROUP BY e.kind ORDER BY e.kind",
     )
     .bind::<BigInt, _>(id)
-    .load(&mut connection)
+    .load(connection)
     .await?;
     let map = |counts: &[Count], human: bool| {
         counts
@@ -360,12 +366,12 @@ pub async fn experiment_delivery(
             })
             .collect()
     };
-    Ok(web::Json(Delivery {
+    Ok(Delivery {
         experiment_id: id,
         by_status: map(&statuses, false),
         events: map(&events, false),
         human_events: map(&events, true),
-    }))
+    })
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]

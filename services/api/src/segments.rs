@@ -101,3 +101,15 @@ fn check(name: Option<&str>, description: Option<&str>) -> Result<(), Problem> {
     checks.optional_text("description", description, BODY_MAX);
     checks.finish()
 }
+
+/// Every segment's id and name, from least to most valuable: the choices a form offers.
+pub async fn segment_names(
+    connection: &mut diesel_async::AsyncPgConnection,
+) -> diesel::QueryResult<Vec<(i64, String)>> {
+    use diesel_async::RunQueryDsl as _;
+    segments::table
+        .order(segments::sort_order)
+        .select((segments::id, segments::name))
+        .load(connection)
+        .await
+}

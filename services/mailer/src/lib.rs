@@ -2,6 +2,7 @@
 
 pub mod bounces;
 pub mod campaign;
+pub mod preview;
 pub mod send;
 pub mod settings;
 pub mod test_message;
@@ -61,6 +62,7 @@ impl Service for Mailer {
                 .service(campaign::winner::pick_winner)
                 .service(bounces::routes::report_bounce)
                 .service(test_message::send_test_message)
+                .service(preview::preview)
                 .service(test_message::transport_in_use)
                 .service(tracking::routes::open_pixel)
                 .service(tracking::routes::click)

@@ -1,16 +1,15 @@
 //! `/customers/{id}`: one customer with plan and segment history, viewing and every
 //! experiment they were in.
 
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpResponse, get, web};
 use askama::Template;
 use chrono::{DateTime, Utc};
 use diesel::sql_types::{BigInt, Double, Integer, Nullable, Text, Timestamptz};
 use diesel::{QueryableByName, sql_query};
 use diesel_async::{AsyncPgConnection, RunQueryDsl as _};
-use service::auth::ApiKeys;
 
 use super::login::html;
-use super::signed_in::{signed_in, unavailable};
+use super::signed_in::{SignedIn, unavailable};
 
 #[derive(QueryableByName)]
 struct SubscriptionRow {
@@ -117,16 +116,8 @@ fn day(time: DateTime<Utc>) -> String {
 const SESSIONS_SHOWN: i64 = 50;
 
 #[get("/customers/{id}")]
-pub async fn customer_page(
-    request: HttpRequest,
-    pool: web::Data<models::db::Pool>,
-    keys: web::Data<ApiKeys>,
-    id: web::Path<i64>,
-) -> HttpResponse {
-    let (_, mut connection) = match signed_in(&request, &pool, &keys).await {
-        Ok(signed_in) => signed_in,
-        Err(response) => return response,
-    };
+pub async fn customer_page(signed_in: SignedIn, id: web::Path<i64>) -> HttpResponse {
+    let mut connection = signed_in.connection;
     let id = id.into_inner();
     let view = match crate::customers::one_view(&mut connection, id).await {
         Ok(view) => view,

@@ -1,17 +1,13 @@
 //! `/customers`: the customer table (search, filters, pages over the whole data through the
 //! list route's own query) and the form that adds one through the API.
 
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpResponse, get, web};
 use askama::Template;
-use diesel::QueryDsl as _;
-use diesel_async::RunQueryDsl as _;
 use models::page::PageQuery;
-use models::schema::segments;
 use serde::Deserialize;
-use service::auth::ApiKeys;
 
 use super::login::html;
-use super::signed_in::{signed_in, unavailable};
+use super::signed_in::{SignedIn, unavailable};
 use crate::customers::{CustomerFilter, find_customers};
 
 /// One row of the table, as shown.
@@ -57,15 +53,10 @@ fn present(value: &Option<String>) -> Option<String> {
 
 #[get("/customers")]
 pub async fn customers_page(
-    request: HttpRequest,
-    pool: web::Data<models::db::Pool>,
-    keys: web::Data<ApiKeys>,
+    signed_in: SignedIn,
     query: web::Query<CustomersQuery>,
 ) -> HttpResponse {
-    let (_, mut connection) = match signed_in(&request, &pool, &keys).await {
-        Ok(signed_in) => signed_in,
-        Err(response) => return response,
-    };
+    let mut connection = signed_in.connection;
     let segment_id = present(&query.segment_id);
     let filter = CustomerFilter {
         segment_id: segment_id.as_deref().and_then(|id| id.parse().ok()),
@@ -80,12 +71,7 @@ pub async fn customers_page(
         cursor: present(&query.cursor),
         total: false,
     };
-    let segments: Vec<(i64, String)> = match segments::table
-        .order(segments::sort_order)
-        .select((segments::id, segments::name))
-        .load(&mut connection)
-        .await
-    {
+    let segments: Vec<(i64, String)> = match crate::segments::segment_names(&mut connection).await {
         Ok(segments) => segments,
         Err(_) => return unavailable(),
     };
@@ -151,16 +137,9 @@ struct NewCustomerPage {
 }
 
 #[get("/customers/new")]
-pub async fn new_customer_page(
-    request: HttpRequest,
-    pool: web::Data<models::db::Pool>,
-    keys: web::Data<ApiKeys>,
-) -> HttpResponse {
-    match signed_in(&request, &pool, &keys).await {
-        Ok((session, _)) => html(&NewCustomerPage {
-            page: "customers",
-            csrf_token: session.csrf_token,
-        }),
-        Err(response) => response,
-    }
+pub async fn new_customer_page(signed_in: SignedIn) -> HttpResponse {
+    html(&NewCustomerPage {
+        page: "customers",
+        csrf_token: signed_in.session.csrf_token,
+    })
 }

@@ -1,43 +1,12 @@
 //! `/`: the overview page, drawn from the same overview as `GET /api/v1/reports/overview`.
 
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpResponse, get};
 use askama::Template;
 use models::reports::{Overview, RunningExperiment};
-use service::auth::ApiKeys;
 
-use super::charts::{Shape, chart, number};
+use super::charts::{Chart, Shape};
 use super::login::html;
-use super::signed_in::{signed_in, unavailable};
-
-/// One chart and the table of its values.
-struct Chart {
-    title: String,
-    x_axis: String,
-    y_axis: String,
-    svg: String,
-    rows: Vec<(String, String)>,
-}
-
-impl Chart {
-    fn new(
-        title: &str,
-        x_axis: &str,
-        y_axis: &str,
-        points: Vec<(String, f64)>,
-        shape: Shape,
-    ) -> Chart {
-        Chart {
-            svg: chart(title, x_axis, y_axis, &points, shape),
-            rows: points
-                .iter()
-                .map(|(label, value)| (label.clone(), number(*value)))
-                .collect(),
-            title: title.to_owned(),
-            x_axis: x_axis.to_owned(),
-            y_axis: y_axis.to_owned(),
-        }
-    }
-}
+use super::signed_in::{SignedIn, unavailable};
 
 #[derive(Template)]
 #[template(path = "overview.html")]
@@ -137,15 +106,8 @@ impl OverviewPage {
 }
 
 #[get("/")]
-pub async fn overview_page(
-    request: HttpRequest,
-    pool: web::Data<models::db::Pool>,
-    keys: web::Data<ApiKeys>,
-) -> HttpResponse {
-    let (_, mut connection) = match signed_in(&request, &pool, &keys).await {
-        Ok(signed_in) => signed_in,
-        Err(response) => return response,
-    };
+pub async fn overview_page(signed_in: SignedIn) -> HttpResponse {
+    let mut connection = signed_in.connection;
     match crate::reports::current_overview(&mut connection).await {
         Ok(overview) => html(&OverviewPage::of(overview)),
         Err(problem) => {

@@ -1,15 +1,14 @@
 //! `/settings`: each service's state and version, where e-mail goes, and the API keys (listed,
 //! created and revoked through the API by an admin session).
 
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpResponse, get, web};
 use askama::Template;
 use models::enums::ApiKeyScope;
 use models::ops::PeerStatus;
-use service::auth::ApiKeys;
 use service::health::ServiceInfo;
 
 use super::login::html;
-use super::signed_in::{signed_in, unavailable};
+use super::signed_in::{SignedIn, unavailable};
 use crate::status::{Peers, platform};
 
 struct Key {
@@ -36,16 +35,14 @@ struct SettingsPage {
 
 #[get("/settings")]
 pub async fn settings_page(
-    request: HttpRequest,
-    pool: web::Data<models::db::Pool>,
-    keys: web::Data<ApiKeys>,
+    signed_in: SignedIn,
     info: web::Data<ServiceInfo>,
     peers: web::Data<Peers>,
 ) -> HttpResponse {
-    let (session, mut connection) = match signed_in(&request, &pool, &keys).await {
-        Ok(signed_in) => signed_in,
-        Err(response) => return response,
-    };
+    let SignedIn {
+        session,
+        mut connection,
+    } = signed_in;
     let admin = session.scope == ApiKeyScope::Admin;
     let managed = if admin {
         match crate::api_keys::list(&mut connection).await {

@@ -1,29 +1,89 @@
-//! Every page but the login needs a live session: this finds it, or answers with the way to
-//! the login page.
+//! Every page but the login needs a live session: `SignedIn` finds it (with a database
+//! connection) before the page's handler runs, or answers with the way to the login page.
 
-use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse};
+use std::fmt;
+
+use actix_web::dev::Payload;
+use actix_web::http::{StatusCode, header};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
+use futures_util::future::LocalBoxFuture;
 use models::db::{Pool, PooledConnection};
+use models::enums::ApiKeyScope;
 use service::auth::ApiKeys;
 use service::session::{self, Session};
 
-/// The request's session and a connection; or the response to send instead.
-pub async fn signed_in(
-    request: &HttpRequest,
-    pool: &Pool,
-    keys: &ApiKeys,
-) -> Result<(Session, PooledConnection), HttpResponse> {
-    let to_login = || {
-        HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, "/login"))
-            .finish()
-    };
-    let token = session::cookie_token(request).ok_or_else(to_login)?;
-    let mut connection = pool.get().await.map_err(|_| unavailable())?;
-    match session::find(&mut connection, keys, &token).await {
-        Ok(Some(session)) => Ok((session, connection)),
-        Ok(None) => Err(to_login()),
-        Err(_) => Err(unavailable()),
+/// The request's session and a connection for the page to read with.
+pub struct SignedIn {
+    pub session: Session,
+    pub connection: PooledConnection,
+}
+
+impl SignedIn {
+    pub fn admin(&self) -> bool {
+        self.session.scope == ApiKeyScope::Admin
+    }
+}
+
+/// Why a page cannot be shown to this request.
+#[derive(Debug)]
+pub enum NotSignedIn {
+    /// No session, or an expired or revoked one.
+    ToLogin,
+    /// The database cannot be reached.
+    Unavailable,
+}
+
+impl fmt::Display for NotSignedIn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NotSignedIn::ToLogin => f.write_str("not signed in"),
+            NotSignedIn::Unavailable => f.write_str("the database is unavailable"),
+        }
+    }
+}
+
+impl ResponseError for NotSignedIn {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            NotSignedIn::ToLogin => StatusCode::SEE_OTHER,
+            NotSignedIn::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            NotSignedIn::ToLogin => HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, "/login"))
+                .finish(),
+            NotSignedIn::Unavailable => unavailable(),
+        }
+    }
+}
+
+impl FromRequest for SignedIn {
+    type Error = NotSignedIn;
+    type Future = LocalBoxFuture<'static, Result<SignedIn, NotSignedIn>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let request = request.clone();
+        Box::pin(async move {
+            let token = session::cookie_token(&request).ok_or(NotSignedIn::ToLogin)?;
+            let pool = request
+                .app_data::<web::Data<Pool>>()
+                .ok_or(NotSignedIn::Unavailable)?;
+            let keys = request
+                .app_data::<web::Data<ApiKeys>>()
+                .ok_or(NotSignedIn::Unavailable)?;
+            let mut connection = pool.get().await.map_err(|_| NotSignedIn::Unavailable)?;
+            match session::find(&mut connection, keys, &token).await {
+                Ok(Some(session)) => Ok(SignedIn {
+                    session,
+                    connection,
+                }),
+                Ok(None) => Err(NotSignedIn::ToLogin),
+                Err(_) => Err(NotSignedIn::Unavailable),
+            }
+        })
     }
 }
 

@@ -65,16 +65,66 @@ pub struct Composed {
     pub bytes: Vec<u8>,
 }
 
-struct CustomerValues<'a> {
-    first_name: &'a str,
-    last_name: &'a str,
-    plan: String,
-    price: String,
-    title: String,
-    genre: String,
-    unsubscribe_url: String,
-    click_base: String,
-    links: &'a serde_json::Value,
+/// An e-mail's three parts, rendered for one customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// Where a rendered e-mail's links lead.
+pub enum Links {
+    /// Through the click tracker under this base (`.../t/c/TOKEN`), then to the target.
+    Tracked { click_base: String },
+    /// Straight to the variant's targets: previews, where no click may count.
+    Direct,
+}
+
+/// The values of one customer's e-mail.
+pub struct CustomerValues<'a> {
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub plan: String,
+    pub price: String,
+    pub title: String,
+    pub genre: String,
+    pub unsubscribe_url: String,
+    pub links: Links,
+    pub declared_links: &'a serde_json::Value,
+}
+
+impl<'a> CustomerValues<'a> {
+    /// The values for a customer, with what ds knows of them (`None`: nothing looked up).
+    pub fn new(
+        first_name: &'a str,
+        last_name: &'a str,
+        context: Option<&CustomerContext>,
+        unsubscribe_url: String,
+        links: Links,
+        declared_links: &'a serde_json::Value,
+    ) -> CustomerValues<'a> {
+        CustomerValues {
+            first_name,
+            last_name,
+            plan: context
+                .and_then(|c| c.plan.clone())
+                .unwrap_or_else(|| "none".to_owned()),
+            price: context
+                .and_then(|c| c.price_cents)
+                .map(|cents| render::dollars(i64::from(cents)))
+                .unwrap_or_else(|| "$0.00".to_owned()),
+            title: context
+                .and_then(|c| c.title.clone())
+                .unwrap_or_else(|| "our newest release".to_owned()),
+            genre: context
+                .and_then(|c| c.genre.clone())
+                .unwrap_or_else(|| "new releases".to_owned()),
+            unsubscribe_url,
+            links,
+            declared_links,
+        }
+    }
 }
 
 impl Values for CustomerValues<'_> {
@@ -91,8 +141,11 @@ impl Values for CustomerValues<'_> {
     }
 
     fn link(&self, name: &str) -> Option<String> {
-        self.links.get(name)?;
-        Some(format!("{}/{}", self.click_base, percent_encode(name)))
+        let target = self.declared_links.get(name)?;
+        match &self.links {
+            Links::Tracked { click_base } => Some(format!("{click_base}/{}", percent_encode(name))),
+            Links::Direct => target.as_str().map(str::to_owned),
+        }
     }
 }
 
@@ -117,46 +170,21 @@ impl Composer {
             variant_id: message.variant_id,
         };
         let token = |purpose| self.keys.sign(claims, purpose);
-        let values = CustomerValues {
-            first_name: &message.first_name,
-            last_name: &message.last_name,
-            plan: context
-                .and_then(|c| c.plan.clone())
-                .unwrap_or_else(|| "none".to_owned()),
-            price: context
-                .and_then(|c| c.price_cents)
-                .map(|cents| render::dollars(i64::from(cents)))
-                .unwrap_or_else(|| "$0.00".to_owned()),
-            title: context
-                .and_then(|c| c.title.clone())
-                .unwrap_or_else(|| "our newest release".to_owned()),
-            genre: context
-                .and_then(|c| c.genre.clone())
-                .unwrap_or_else(|| "new releases".to_owned()),
-            unsubscribe_url: self.url(&format!("u/{}", token(Purpose::Unsubscribe))),
-            click_base: self.url(&format!("t/c/{}", token(Purpose::Click))),
-            links: &variant.links,
-        };
-        let (subject, text, html) = (
-            parsed(&variant.subject)?,
-            parsed(&variant.body_text)?,
-            parsed(&variant.body_html)?,
+        let values = CustomerValues::new(
+            &message.first_name,
+            &message.last_name,
+            context,
+            self.url(&format!("u/{}", token(Purpose::Unsubscribe))),
+            Links::Tracked {
+                click_base: self.url(&format!("t/c/{}", token(Purpose::Click))),
+            },
+            &variant.links,
         );
-        let subject = render::render(&subject, &values, Escape::None);
-        let offers_way_out =
-            |pieces: &[render::Piece<'_>]| render::uses(pieces, &[Field::UnsubscribeUrl]);
-        let (text_has_way_out, html_has_way_out) = (offers_way_out(&text), offers_way_out(&html));
-        let mut text = render::render(&text, &values, Escape::None);
-        let mut html = render::render(&html, &values, Escape::Html);
-        // Every e-mail offers a way out, whether or not its template placed one.
-        if !text_has_way_out {
-            text.push_str(&format!("\n\nUnsubscribe: {}\n", values.unsubscribe_url));
-        }
-        if !html_has_way_out {
-            let mut url = String::new();
-            render::html_escape(&mut url, &values.unsubscribe_url);
-            html.push_str(&format!("<p><a href=\"{url}\">Unsubscribe</a></p>"));
-        }
+        let Rendered {
+            subject,
+            text,
+            mut html,
+        } = render_email(variant, &values)?;
         // The pixel counts opens; the honeypot link is invisible to people, so only a
         // machine following every link clicks it.
         html.push_str(&format!(
@@ -194,6 +222,39 @@ impl Composer {
             bytes: email.formatted(),
         })
     }
+}
+
+/// The variant rendered with a customer's values: the subject, and the text and HTML parts
+/// (HTML-escaped values), each with an unsubscribe link whether or not the template placed one.
+pub fn render_email(
+    variant: &VariantTemplate,
+    values: &CustomerValues<'_>,
+) -> Result<Rendered, String> {
+    let (subject, text, html) = (
+        parsed(&variant.subject)?,
+        parsed(&variant.body_text)?,
+        parsed(&variant.body_html)?,
+    );
+    let subject = render::render(&subject, values, Escape::None);
+    let offers_way_out =
+        |pieces: &[render::Piece<'_>]| render::uses(pieces, &[Field::UnsubscribeUrl]);
+    let (text_has_way_out, html_has_way_out) = (offers_way_out(&text), offers_way_out(&html));
+    let mut text = render::render(&text, values, Escape::None);
+    let mut html = render::render(&html, values, Escape::Html);
+    // Every e-mail offers a way out, whether or not its template placed one.
+    if !text_has_way_out {
+        text.push_str(&format!("\n\nUnsubscribe: {}\n", values.unsubscribe_url));
+    }
+    if !html_has_way_out {
+        let mut url = String::new();
+        render::html_escape(&mut url, &values.unsubscribe_url);
+        html.push_str(&format!("<p><a href=\"{url}\">Unsubscribe</a></p>"));
+    }
+    Ok(Rendered {
+        subject,
+        text,
+        html,
+    })
 }
 
 fn parsed(text: &str) -> Result<Vec<render::Piece<'_>>, String> {

@@ -1,5 +1,11 @@
 //! `/api/v1/reports/...`: the figures the dashboard shows, for scripts too.
 
+pub mod analysis;
+pub mod audience;
+pub mod results_csv;
+pub mod segments;
+pub mod timeline;
+
 use actix_web::{HttpResponse, get, post, web};
 use diesel_async::{AsyncConnection as _, RunQueryDsl as _};
 use models::jobs::Job;
