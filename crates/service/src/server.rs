@@ -251,15 +251,16 @@ async fn no_route(request: HttpRequest) -> Result<actix_web::HttpResponse, Probl
 fn render_as_problem<B: MessageBody + 'static>(
     response: ServiceResponse<B>,
 ) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let already_problem = response
+    // Problems pass as they are, and so do HTML pages: the dashboard's error pages, written
+    // for people on purpose.
+    let left_as_is = response
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|value| {
-            value
-                .as_bytes()
-                .starts_with(PROBLEM_CONTENT_TYPE.as_bytes())
+            let value = value.as_bytes();
+            value.starts_with(PROBLEM_CONTENT_TYPE.as_bytes()) || value.starts_with(b"text/html")
         });
-    if already_problem {
+    if left_as_is {
         return Ok(ErrorHandlerResponse::Response(
             response.map_into_left_body(),
         ));

@@ -545,6 +545,18 @@ async fn the_dashboard_works_in_a_real_browser() {
     );
     browser.check_and_save("experiments").await;
 
+    // A page that cannot be shown says why, as a page.
+    browser.open("/experiments/999999").await;
+    assert!(
+        browser
+            .text_of("main")
+            .await
+            .contains("Experiment 999999 does not exist.")
+    );
+    browser
+        .check_and_save_expecting("not-found", Some("status of 404"))
+        .await;
+
     // The statistics tools.
     browser.open("/stats").await;
     browser

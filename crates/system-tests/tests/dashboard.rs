@@ -471,3 +471,37 @@ async fn the_settings_page_shows_the_services_and_the_keys_to_an_admin() {
     assert!(html.contains("Keys are managed with an admin key."));
     assert!(!html.contains("nightly export"));
 }
+
+#[tokio::test]
+async fn the_guide_is_served_from_its_built_folder_or_says_how_to_build_it() {
+    let book = std::env::temp_dir().join(format!("streamlab-guide-{}", std::process::id()));
+    std::fs::create_dir_all(book.join("images")).unwrap();
+    std::fs::write(book.join("index.html"), "<h1>StreamLab guide</h1>").unwrap();
+    std::fs::write(book.join("statistics.html"), "<h1>Statistics</h1>").unwrap();
+    let app = testkit::spawn_app_with::<api::Api>(
+        testkit::TestDatabase::migrated(),
+        &[("GUIDE_DIR", book.to_str().unwrap())],
+    )
+    .await;
+    let index = app.get("/guide/", None).await;
+    assert_eq!(index.status(), 200);
+    assert_eq!(index.text().await.unwrap(), "<h1>StreamLab guide</h1>");
+    let page = app.get("/guide/statistics.html", None).await;
+    assert_eq!(page.text().await.unwrap(), "<h1>Statistics</h1>");
+    let outside = app.get("/guide/../Cargo.toml", None).await;
+    assert_eq!(outside.status(), 404);
+    std::fs::remove_dir_all(&book).unwrap();
+
+    let unbuilt = testkit::spawn_app_with::<api::Api>(
+        testkit::TestDatabase::migrated(),
+        &[("GUIDE_DIR", "/nonexistent/book")],
+    )
+    .await;
+    let missing = unbuilt.get("/guide/", None).await;
+    assert_eq!(missing.status(), 404);
+    let missing = missing.text().await.unwrap();
+    assert!(
+        missing.contains("Build it with `mdbook build docs`"),
+        "{missing}"
+    );
+}

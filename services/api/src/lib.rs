@@ -64,6 +64,10 @@ impl Service for Api {
         // Shared by every worker of the process: the cap is per process.
         let batch_slots = web::Data::new(events::BatchSlots::new(limits.batch_concurrency));
         let peers = settings.and_then(peer_clients).map(web::Data::new);
+        let guide_dir = settings.map_or_else(
+            || std::path::PathBuf::from("target/book"),
+            |settings| settings.guide_dir.clone(),
+        );
         Arc::new(move |config| {
             config.app_data(api_keys.clone());
             config.app_data(web::Data::new(limits));
@@ -89,6 +93,7 @@ impl Service for Api {
                     .service(dashboard::experiment::experiment_page)
                     .service(dashboard::stats::stats_page)
                     .service(dashboard::settings::settings_page)
+                    .configure(|config| dashboard::guide::configure(config, &guide_dir))
             });
             config.service(
                 scope::scope("/api/v1")

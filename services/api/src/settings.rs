@@ -1,5 +1,7 @@
 //! The api's settings.
 
+use std::path::PathBuf;
+
 use service::auth::ApiKeys;
 use service::binary::{Listen, ServiceSettings};
 use service::settings::{CommonSettings, Env, SettingsError, peer_url};
@@ -14,6 +16,8 @@ pub struct Settings {
     pub mailer_url: Url,
     pub etl_url: Url,
     pub limits: Limits,
+    /// `GUIDE_DIR`: the built guide (`mdbook build docs`), served at `/guide/`.
+    pub guide_dir: PathBuf,
 }
 
 impl ServiceSettings for Settings {
@@ -28,6 +32,7 @@ impl ServiceSettings for Settings {
             mailer_url: peer_url(env, "MAILER_URL", "http://127.0.0.1:8002/")?,
             etl_url: peer_url(env, "ETL_URL", "http://127.0.0.1:8003/")?,
             limits: Limits::from_env(env)?,
+            guide_dir: env.or("GUIDE_DIR", PathBuf::from("target/book"))?,
         })
     }
 

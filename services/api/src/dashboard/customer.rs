@@ -8,8 +8,9 @@ use diesel::sql_types::{BigInt, Double, Integer, Nullable, Text, Timestamptz};
 use diesel::{QueryableByName, sql_query};
 use diesel_async::{AsyncPgConnection, RunQueryDsl as _};
 
+use super::error_page::{error_page, unavailable};
 use super::login::html;
-use super::signed_in::{SignedIn, unavailable};
+use super::signed_in::SignedIn;
 
 #[derive(QueryableByName)]
 struct SubscriptionRow {
@@ -122,9 +123,10 @@ pub async fn customer_page(signed_in: SignedIn, id: web::Path<i64>) -> HttpRespo
     let view = match crate::customers::one_view(&mut connection, id).await {
         Ok(view) => view,
         Err(problem) if problem.status_code().as_u16() == 404 => {
-            return HttpResponse::NotFound()
-                .content_type("text/plain; charset=utf-8")
-                .body(format!("There is no customer {id}."));
+            return error_page(
+                actix_web::http::StatusCode::NOT_FOUND,
+                &format!("There is no customer {id}."),
+            );
         }
         Err(_) => return unavailable(),
     };

@@ -6,8 +6,9 @@ use askama::Template;
 use models::page::PageQuery;
 use serde::Deserialize;
 
+use super::error_page::unavailable;
 use super::login::html;
-use super::signed_in::{SignedIn, unavailable};
+use super::signed_in::SignedIn;
 use crate::customers::{CustomerFilter, find_customers};
 
 /// One row of the table, as shown.

@@ -7,8 +7,9 @@ use models::enums::{ApiKeyScope, ExperimentStatus};
 use models::experiments::ExperimentView;
 use serde::Deserialize;
 
+use super::error_page::{error_page, unavailable};
 use super::login::html;
-use super::signed_in::{SignedIn, unavailable};
+use super::signed_in::SignedIn;
 use crate::lifecycle::delivery;
 
 struct VariantRow {
@@ -110,9 +111,10 @@ pub async fn experiment_or_answer(
     match crate::experiments::view(connection, id).await {
         Ok(experiment) => Ok(experiment),
         Err(problem) if problem.status == actix_web::http::StatusCode::NOT_FOUND => {
-            Err(HttpResponse::NotFound()
-                .content_type("text/plain; charset=utf-8")
-                .body(format!("Experiment {id} does not exist.")))
+            Err(error_page(
+                actix_web::http::StatusCode::NOT_FOUND,
+                &format!("Experiment {id} does not exist."),
+            ))
         }
         Err(_) => Err(unavailable()),
     }

@@ -11,8 +11,9 @@ use models::enums::{ApiKeyScope, Metric};
 use models::messaging::MessageTemplate;
 use models::schema::message_templates;
 
+use super::error_page::unavailable;
 use super::login::html;
-use super::signed_in::{SignedIn, unavailable};
+use super::signed_in::SignedIn;
 
 #[derive(QueryableByName)]
 struct ExperimentRow {

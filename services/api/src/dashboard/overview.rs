@@ -5,8 +5,9 @@ use askama::Template;
 use models::reports::{Overview, RunningExperiment};
 
 use super::charts::{Chart, Shape};
+use super::error_page::unavailable;
 use super::login::html;
-use super::signed_in::{SignedIn, unavailable};
+use super::signed_in::SignedIn;
 
 #[derive(Template)]
 #[template(path = "overview.html")]

@@ -8,10 +8,11 @@ use askama::Template;
 use models::enums::ApiKeyScope;
 
 use super::charts::{Chart, Estimate};
+use super::error_page::unavailable;
 use super::experiment::experiment_or_answer;
 use super::experiments::decision_words;
 use super::login::html;
-use super::signed_in::{SignedIn, unavailable};
+use super::signed_in::SignedIn;
 use crate::reports::analysis::{AnalysisResults, ArmCounts, Comparison, latest_analysis};
 use crate::reports::timeline::{Timeline, timeline};
 
@@ -105,6 +106,21 @@ fn metric_value(metric: &str, value: Option<f64>) -> String {
     } else {
         percent(value)
     }
+}
+
+/// What the goal metric measures, in words.
+fn metric_name(metric: &str) -> String {
+    match metric {
+        "revenue" => "revenue per customer".to_owned(),
+        other => format!("{other} rate"),
+    }
+}
+
+fn capitalised(text: &str) -> String {
+    let mut characters = text.chars();
+    characters.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(characters).collect()
+    })
 }
 
 fn with_interval(
@@ -318,22 +334,34 @@ pub async fn results_page(signed_in: SignedIn, id: web::Path<i64>) -> HttpRespon
     );
     page.reason = results.recommendation.reason.clone();
     page.warnings = results.recommendation.warnings.clone();
+    // Rates drawn in percent, as the tables show them; revenue in dollars.
+    let scale = if metric == "revenue" { 1.0 } else { 100.0 };
+    let rounded = |value: f64| (value * scale * 100.0).round() / 100.0;
     page.charts.push(Chart::intervals(
         &format!(
-            "{} rate by arm, with {:.0}% confidence intervals",
-            metric,
+            "{} by arm, with {:.0}% confidence intervals",
+            capitalised(&metric_name(&metric)),
             (1.0 - results.alpha) * 100.0
         ),
         "Arm",
         if metric == "revenue" {
             "$ per assigned customer"
         } else {
-            "Rate (fraction of assigned)"
+            "% of assigned"
         },
         results
             .arms
             .iter()
-            .map(|arm| goal_estimate(arm, &metric, results.alpha))
+            .map(|arm| {
+                let estimate = goal_estimate(arm, &metric, results.alpha);
+                Estimate {
+                    value: rounded(estimate.value),
+                    interval: estimate
+                        .interval
+                        .map(|(low, high)| (rounded(low), rounded(high))),
+                    label: estimate.label,
+                }
+            })
             .collect(),
     ));
     if let Ok(timeline) = timeline(&mut connection, id).await

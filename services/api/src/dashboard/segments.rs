@@ -11,8 +11,9 @@ use models::schema::segmentation_rule_sets;
 use models::segmentation::SegmentationRuleSet;
 
 use super::charts::{Chart, Shape, number};
+use super::error_page::unavailable;
 use super::login::html;
-use super::signed_in::{SignedIn, unavailable};
+use super::signed_in::SignedIn;
 use crate::reports::segments::{SegmentsReport, segments_report};
 
 struct Profile {

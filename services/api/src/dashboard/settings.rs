@@ -7,8 +7,9 @@ use models::enums::ApiKeyScope;
 use models::ops::PeerStatus;
 use service::health::ServiceInfo;
 
+use super::error_page::unavailable;
 use super::login::html;
-use super::signed_in::{SignedIn, unavailable};
+use super::signed_in::SignedIn;
 use crate::status::{Peers, platform};
 
 struct Key {

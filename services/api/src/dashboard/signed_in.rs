@@ -12,6 +12,8 @@ use models::enums::ApiKeyScope;
 use service::auth::ApiKeys;
 use service::session::{self, Session};
 
+use super::error_page::unavailable;
+
 /// The request's session and a connection for the page to read with.
 pub struct SignedIn {
     pub session: Session,
@@ -85,11 +87,4 @@ impl FromRequest for SignedIn {
             }
         })
     }
-}
-
-/// A readable answer when the database cannot be reached: never a blank page.
-pub fn unavailable() -> HttpResponse {
-    HttpResponse::ServiceUnavailable()
-        .content_type("text/plain; charset=utf-8")
-        .body("This page cannot be shown right now: the database is unavailable. Try again in a moment.")
 }
