@@ -18,7 +18,7 @@ use crate::Settings;
 use crate::import::ImportTable;
 
 /// Starts a job. JSON (a `GenerateRequest`) starts a generation; a `multipart/form-data`
-/// upload of CSV files named after their tables (`customers.csv`, ...; see docs/etl.md),
+/// upload of CSV files named after their tables (`customers.csv`, ...; see docs/src/etl.md),
 /// with an optional field `skip_invalid=true`, starts an import.
 #[utoipa::path(
     tag = "jobs",

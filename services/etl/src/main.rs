@@ -39,7 +39,7 @@ enum Command {
         reset: bool,
     },
     /// Import CSV files (customers.csv, titles.csv, subscriptions.csv, watch_sessions.csv,
-    /// events.csv, conversions.csv; formats in docs/import.md), or folders of them.
+    /// events.csv, conversions.csv; formats in docs/src/importing.md and docs/src/etl.md), or folders of them.
     Import {
         /// Files named after their tables, or folders holding such files.
         #[arg(required = true)]
