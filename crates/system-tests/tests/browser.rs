@@ -382,6 +382,40 @@ async fn the_dashboard_works_in_a_real_browser() {
         .await;
     assert!(browser.text_of("h1").await.contains("Ada Browser"));
     browser.check_and_save("customer").await;
+    // Edit them: a city added, the country cleared.
+    let customer_path: String = browser
+        .script("location.pathname")
+        .await
+        .as_str()
+        .unwrap()
+        .to_owned();
+    browser.click("#edit-customer").await;
+    browser
+        .wait_for_css("#customer-form[data-method=PATCH]")
+        .await;
+    assert_eq!(
+        browser
+            .script("document.getElementById('country').value")
+            .await,
+        json!("GB")
+    );
+    browser.fill("#city", "Leeds").await;
+    browser.fill("#country", "").await;
+    browser.choose("#device", "tv").await;
+    browser.check_and_save("customer-edit").await;
+    browser.click("#customer-form button[type=submit]").await;
+    browser
+        .wait_until(&format!("location.pathname === '{customer_path}'"))
+        .await;
+    let edited: Value = admin_get(&http, &base, &format!("/api/v1{customer_path}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(edited["city"], "Leeds", "{edited}");
+    assert_eq!(edited["country"], Value::Null, "{edited}");
+    assert_eq!(edited["device"], "tv", "{edited}");
+    assert_eq!(edited["email"], "ada.browser@example.com");
 
     // Segments: run segmentation from the button and watch the job finish.
     browser.open("/segments").await;

@@ -4,7 +4,8 @@
 //   data-after   "reload", "show:FIELD" (show that field of the answer once), "job" (follow
 //                the job the answer is, then reload), or a URL to go to, where {FIELD}
 //                takes that field of the answer
-//   a field's data-type: "number" or "json" sends it parsed; empty fields are left out
+//   a field's data-type: "number" or "json" sends it parsed; empty fields are left out, or
+//   sent as null (cleared) in a form marked data-empty-as-null
 "use strict";
 
 function csrfToken() {
@@ -66,7 +67,10 @@ document.querySelectorAll("form[data-api]").forEach((form) => {
     const body = {};
     try {
       new FormData(form).forEach((value, name) => {
-        if (value === "") { return; }
+        if (value === "") {
+          if (form.hasAttribute("data-empty-as-null")) { body[name] = null; }
+          return;
+        }
         const field = form.querySelector(`[name="${name}"]`);
         const type = field ? field.dataset.type : undefined;
         if (type === "number") {

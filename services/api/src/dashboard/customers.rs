@@ -1,5 +1,5 @@
 //! `/customers`: the customer table (search, filters, pages over the whole data through the
-//! list route's own query) and the form that adds one through the API.
+//! list route's own query).
 
 use actix_web::{HttpResponse, get, web};
 use askama::Template;
@@ -127,20 +127,5 @@ pub async fn customers_page(
         rows,
         next,
         error,
-    })
-}
-
-#[derive(Template)]
-#[template(path = "customer_new.html")]
-struct NewCustomerPage {
-    page: &'static str,
-    csrf_token: String,
-}
-
-#[get("/customers/new")]
-pub async fn new_customer_page(signed_in: SignedIn) -> HttpResponse {
-    html(&NewCustomerPage {
-        page: "customers",
-        csrf_token: signed_in.session.csrf_token,
     })
 }

@@ -5,6 +5,7 @@
 pub mod assets;
 pub mod charts;
 pub mod customer;
+pub mod customer_form;
 pub mod customers;
 pub mod error_page;
 pub mod experiment;
