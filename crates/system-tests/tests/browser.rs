@@ -628,12 +628,22 @@ async fn the_dashboard_works_in_a_real_browser() {
     assert!(services.matches("ready").count() >= 4, "{services}");
     browser.check_and_save("settings").await;
 
-    // A phone's screen: nothing wider than it.
+    // A phone's screen: every page fits its width.
     browser.client.set_window_size(390, 844).await.unwrap();
-    browser.open("/").await;
-    browser.check_and_save("overview-phone").await;
-    browser
-        .open(&format!("/experiments/{experiment_id}/results"))
-        .await;
-    browser.check_and_save("results-phone").await;
+    for (name, path) in [
+        ("overview", "/".to_owned()),
+        ("customers", "/customers".to_owned()),
+        ("customer-new", "/customers/new".to_owned()),
+        ("customer", customer_path.clone()),
+        ("segments", "/segments".to_owned()),
+        ("experiments", "/experiments".to_owned()),
+        ("experiment-new", "/experiments/new".to_owned()),
+        ("experiment", format!("/experiments/{experiment_id}")),
+        ("results", format!("/experiments/{experiment_id}/results")),
+        ("stats", "/stats".to_owned()),
+        ("settings", "/settings".to_owned()),
+    ] {
+        browser.open(&path).await;
+        browser.check_and_save(&format!("{name}-phone")).await;
+    }
 }
