@@ -506,6 +506,12 @@ async fn the_dashboard_works_in_a_real_browser() {
         .wait_until("document.getElementById('power-mde').textContent.includes('%')")
         .await;
     browser.check_and_save("experiment-power").await;
+    let needed_per_arm: f64 = browser
+        .text_of("#power-needed")
+        .await
+        .replace(',', "")
+        .parse()
+        .unwrap();
     browser.click("#create-start").await;
     browser
         .wait_until("/^\\/experiments\\/\\d+$/.test(location.pathname)")
@@ -523,6 +529,22 @@ async fn the_dashboard_works_in_a_real_browser() {
         .parse()
         .unwrap();
     browser.check_and_save("experiment").await;
+    // The plan: two equal arms of the needed size are 45% of those assigned (half of the 90%
+    // not held out), and ds counts the holdout in the plan too.
+    let experiment: Value = admin_get(
+        &http,
+        &base,
+        &format!("/api/v1/experiments/{experiment_id}"),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let planned = (2.0 * needed_per_arm * 0.55 / 0.45).ceil() as i64;
+    let stored = experiment["planned_sample_size"].as_i64().unwrap();
+    assert!((stored - planned).abs() <= 1, "{stored} against {planned}");
+    assert_eq!(experiment["holdout_fraction"], 0.1);
+    assert_eq!(experiment["test_fraction"], 0.5);
 
     // Some of the audience converts; then the analysis, from its button, and the results.
     diesel::sql_query(

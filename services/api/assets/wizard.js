@@ -22,6 +22,7 @@ async function api(method, path, body) {
 }
 
 function field(name) { return wizard.elements.namedItem(name); }
+// A field's number; null when empty, NaN when not a number (refused before sending).
 function number(name) {
   const text = field(name).value.trim();
   return text === "" ? null : Number(text);
@@ -44,7 +45,7 @@ wizard.querySelectorAll("[data-back]").forEach((button) => button.addEventListen
 // Audience and baseline.
 async function updateAudience() {
   const summary = document.getElementById("audience-summary");
-  const query = new URLSearchParams({ goal_metric: field("goal_metric").value });
+  const query = new URLSearchParams({ goal_metric: field("goal_metric").value, exclusive: field("exclusive").checked });
   if (field("segment_id").value !== "") { query.set("segment_id", field("segment_id").value); }
   const { ok, answer } = await api("GET", "/api/v1/reports/audience?" + query);
   if (!ok) { summary.textContent = answer.detail || "The audience cannot be counted."; return; }
@@ -61,6 +62,7 @@ async function updateAudience() {
   updatePower();
 }
 field("segment_id").addEventListener("change", updateAudience);
+field("exclusive").addEventListener("change", updateAudience);
 field("goal_metric").addEventListener("change", updateAudience);
 
 // Variants.
@@ -134,17 +136,31 @@ async function preview(box) {
   document.getElementById("preview-html").srcdoc = answer.html;
 }
 
-// Power.
-function armsCount() { return variantsBox.querySelectorAll(".variant").length; }
-function perArmAvailable() {
-  if (!audience) { return null; }
+// Power. Sized on the smallest arm: with unequal weights it is the one that limits.
+function weights() {
+  return [...variantsBox.querySelectorAll(".variant")].map((box) => Number(variantValue(box, "weight") || 1));
+}
+function smallestShare() {
+  const all = weights();
+  const total = all.reduce((sum, weight) => sum + weight, 0);
+  return all.every((weight) => weight > 0) && total > 0 ? Math.min(...all) / total : NaN;
+}
+function sendingFraction() {
   const holdout = (number("holdout_fraction") || 0) / 100;
   const test = number("test_fraction");
-  const share = test === null ? 1 : test / 100;
-  return Math.floor(audience.reachable * (1 - holdout) * share / armsCount());
+  return (1 - holdout) * (test === null ? 1 : test / 100);
 }
+function perArmAvailable() {
+  if (!audience) { return null; }
+  return Math.floor(audience.reachable * sendingFraction() * smallestShare());
+}
+// Customers the smallest arm needs; null until the latest calculation has answered.
 let plannedPerArm = null;
+let powerGeneration = 0;
 async function updatePower() {
+  const generation = ++powerGeneration;
+  plannedPerArm = null;
+  document.getElementById("power-needed").textContent = "-";
   const error = document.getElementById("power-error");
   const baselinePercent = number("baseline");
   const power = (number("power") || 80) / 100;
@@ -164,23 +180,26 @@ async function updatePower() {
   const verdict = document.getElementById("power-verdict");
   if (available !== null && available >= 2) {
     const { ok, answer } = await api("POST", "/api/v1/stats/power", { kind: "proportions", baseline, n_per_variant: available, power, alpha });
-    document.getElementById("power-mde").textContent = ok
-      ? `${percent(answer.mde_relative)} (from ${percent(baseline)} to ${percent(baseline + answer.mde)})`
-      : (answer.detail || "-");
+    if (generation !== powerGeneration) { return; }
+    document.getElementById("power-mde").textContent = !ok
+      ? (answer.detail || "-")
+      : (answer.mde === null || answer.mde === undefined)
+        ? (answer.note || "not computable")
+        : `${percent(answer.mde_relative)} (from ${percent(baseline)} to ${percent(baseline + answer.mde)})`;
   } else {
     document.getElementById("power-mde").textContent = "too few customers";
   }
   const lift = (number("target_lift") || 10) / 100;
   const needed = await api("POST", "/api/v1/stats/power", { kind: "proportions", baseline, mde: lift, relative: true, power, alpha });
-  if (needed.ok) {
+  if (generation !== powerGeneration) { return; }
+  if (needed.ok && Number.isInteger(needed.answer.n_per_variant)) {
     plannedPerArm = needed.answer.n_per_variant;
     document.getElementById("power-needed").textContent = plannedPerArm.toLocaleString();
     verdict.textContent = available !== null && available >= plannedPerArm
       ? "The audience is large enough for the lift you want."
       : "The audience is too small for the lift you want: expect to detect only the larger lift above.";
   } else {
-    plannedPerArm = null;
-    document.getElementById("power-needed").textContent = needed.answer.detail || "-";
+    document.getElementById("power-needed").textContent = needed.answer.detail || needed.answer.note || "-";
   }
 }
 for (const name of ["baseline", "power", "target_lift", "holdout_fraction", "test_fraction", "alpha"]) {
@@ -205,9 +224,13 @@ function showProblem(problem) {
     }
     if (slot && firstStep === null) { firstStep = stepOf(slot); }
   }
+  // Errors with no field of their own on the page are listed under the buttons.
+  const unplaced = errors.filter((error) => !/^variants\[\d+\]/.test(error.field) && !wizard.querySelector(`[data-error-for="${error.field}"]`));
   const general = wizard.querySelector('[data-step="5"] [data-error-for=""]');
-  general.textContent = errors.length === 0 ? (problem.detail || "The request failed.") : (firstStep === null ? errors.map((e) => `${e.field}: ${e.message}`).join("; ") : "");
-  if (firstStep !== null) { showStep(firstStep); }
+  general.textContent = errors.length === 0
+    ? (problem.detail || "The request failed.")
+    : unplaced.map((e) => `${e.field}: ${e.message}`).join("; ");
+  if (unplaced.length > 0) { showStep(5); } else if (firstStep !== null) { showStep(firstStep); }
 }
 
 function design() {
@@ -243,10 +266,12 @@ function design() {
     body.test_fraction = test / 100;
     body.winner_wait_hours = number("winner_wait_hours");
   }
-  if (plannedPerArm) {
-    // ds compares the plan with everyone assigned outside the winner phase, the holdout too.
-    const sending = (1 - body.holdout_fraction) * (body.test_fraction === undefined ? 1 : body.test_fraction);
-    body.planned_sample_size = Math.ceil(plannedPerArm * variants.length * (body.holdout_fraction + sending) / sending);
+  if (plannedPerArm && smallestShare() > 0) {
+    // Enough e-mailed customers for the smallest arm to get its share; ds compares the plan
+    // with everyone assigned outside the winner phase, the holdout too.
+    const sending = sendingFraction();
+    const emailed = plannedPerArm / smallestShare();
+    body.planned_sample_size = Math.ceil(emailed * (body.holdout_fraction + sending) / sending);
   }
   return body;
 }
@@ -254,6 +279,13 @@ function design() {
 wizard.addEventListener("submit", async (event) => {
   event.preventDefault();
   const start = event.submitter && event.submitter.value === "start";
+  const notNumbers = ["attribution_window_days", "alpha", "holdout_fraction", "test_fraction", "winner_wait_hours"]
+    .filter((name) => Number.isNaN(number(name)))
+    .map((name) => ({ field: name, message: "is not a number" }));
+  variantsBox.querySelectorAll(".variant").forEach((box, index) => {
+    if (Number.isNaN(Number(variantValue(box, "weight") || 1))) { notNumbers.push({ field: `variants[${index}].weight`, message: "is not a number" }); }
+  });
+  if (notNumbers.length > 0) { showProblem({ errors: notNumbers }); return; }
   let body;
   try { body = design(); } catch (problem) { showProblem({ detail: "A variant's links are not valid JSON: " + problem.message }); return; }
   const created = await api("POST", "/api/v1/experiments", body);

@@ -153,10 +153,11 @@ pub async fn new_experiment_page(signed_in: SignedIn) -> HttpResponse {
         Ok(templates) => templates,
         Err(_) => return unavailable(),
     };
-    // Inside a <script> element: no "</" may end it early.
+    // Inside a <script> element no "<" may start a tag or comment the HTML parser would
+    // act on: every one is written as the JSON escape \u003c.
     let templates_json = serde_json::to_string(&templates)
         .unwrap_or_else(|_| "[]".to_owned())
-        .replace("</", "<\\/");
+        .replace('<', "\\u003c");
     html(&NewExperimentPage {
         page: "experiments",
         csrf_token: session.csrf_token,

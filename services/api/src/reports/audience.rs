@@ -21,15 +21,19 @@ pub struct AudienceQuery {
     pub segment_id: Option<i64>,
     /// The metric whose baseline is wanted; `conversion` when absent.
     pub goal_metric: Option<Metric>,
+    /// Whether the experiment would be exclusive (leave out everyone in another running or
+    /// paused experiment, as the mailer does); `true` when absent. Either way customers of
+    /// other exclusive experiments are left out.
+    pub exclusive: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct AudienceReport {
     pub segment_id: Option<i64>,
     pub goal_metric: Metric,
-    /// Customers who agreed to e-mail, are not suppressed and are not in another running or
-    /// paused exclusive experiment. The frequency cap, applied at start, may leave out a few
-    /// more.
+    /// Customers who agreed to e-mail, are not suppressed and are not held by another running
+    /// or paused experiment (any, for an exclusive one; exclusive ones otherwise). The
+    /// frequency cap, applied at start, may leave out a few more.
     pub reachable: i64,
     /// The goal metric's rate in the control arms of earlier experiments on the same segment
     /// (on any segment when there are none), weighted by their size; absent without any, or
@@ -67,7 +71,8 @@ WHERE c.email_consent
             AND sm.run_id = (SELECT max(id) FROM segmentation_runs WHERE status = 'succeeded')))
   AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.email = lower(c.email))
   AND NOT EXISTS (SELECT 1 FROM assignments a JOIN experiments e ON e.id = a.experiment_id
-                  WHERE a.customer_id = c.id AND e.status IN ('running', 'paused') AND e.exclusive)";
+                  WHERE a.customer_id = c.id AND e.status IN ('running', 'paused')
+                    AND ($2 OR e.exclusive))";
 
 /// The control arms of each experiment's latest analysis with this goal metric: on the
 /// segment when any exist, else on any segment.
@@ -110,6 +115,7 @@ pub async fn get_audience_report(
     let mut connection = connection(&pool).await?;
     let reachable = diesel::sql_query(REACHABLE_SQL)
         .bind::<Nullable<BigInt>, _>(query.segment_id)
+        .bind::<diesel::sql_types::Bool, _>(query.exclusive.unwrap_or(true))
         .get_result::<Reachable>(&mut connection)
         .await?
         .reachable;

@@ -33,11 +33,21 @@ fn optional(value: Option<f64>) -> String {
     value.map(|value| value.to_string()).unwrap_or_default()
 }
 
+/// Text from the data as a spreadsheet cell: a leading `=`, `+`, `-`, `@` (or tab / carriage
+/// return) would make the spreadsheet run it as a formula, so such text starts with `'`.
+fn cell_text(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
+}
+
 fn row(dimension: &str, value: &str, arm: &ArmCounts) -> [String; 16] {
     [
         dimension.to_owned(),
-        value.to_owned(),
-        arm.key.clone(),
+        cell_text(value),
+        cell_text(&arm.key),
         arm.is_control.to_string(),
         arm.holdout.to_string(),
         arm.planned_share.to_string(),
@@ -113,4 +123,18 @@ pub async fn get_results_csv(
             ),
         ))
         .body(results_csv(&results)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cell_text;
+
+    #[test]
+    fn text_a_spreadsheet_would_run_is_quoted() {
+        assert_eq!(cell_text("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(cell_text("-1+2"), "'-1+2");
+        assert_eq!(cell_text("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(cell_text("Quebec"), "Quebec");
+        assert_eq!(cell_text("18-24"), "18-24");
+    }
 }
