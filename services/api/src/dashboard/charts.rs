@@ -318,12 +318,12 @@ fn escaped(text: &str) -> String {
     out
 }
 
-/// A value as people read it: whole numbers without decimals, others with up to four
-/// significant decimals.
+/// A value as people read it: whole numbers without decimals, others with two (four for
+/// values too small for two to show).
 pub fn number(value: f64) -> String {
     if value.fract() == 0.0 && value.abs() < 1e15 {
         format!("{value:.0}")
-    } else if value.abs() < 1.0 {
+    } else if value.abs() < 0.01 {
         format!("{value:.4}")
     } else {
         format!("{value:.2}")
@@ -369,10 +369,7 @@ mod tests {
         assert_eq!(chart.columns, vec!["A", "B"]);
         assert_eq!(
             chart.rows[1],
-            (
-                "d2".to_owned(),
-                vec!["0.2000".to_owned(), "0.2500".to_owned()]
-            )
+            ("d2".to_owned(), vec!["0.20".to_owned(), "0.25".to_owned()])
         );
     }
 
@@ -397,8 +394,9 @@ mod tests {
         );
         assert_eq!(chart.svg.matches("<circle class=\"point\"").count(), 2);
         assert_eq!(chart.svg.matches("class=\"whisker\"").count(), 3);
-        assert!(chart.svg.contains(">0.2000</text>"), "the axis tops at B");
-        assert_eq!(chart.rows[0].1, vec!["0.1000", "0.0800", "0.1200"]);
-        assert_eq!(chart.rows[1].1, vec!["0.2000", "-", "-"]);
+        assert!(chart.svg.contains(">0.20</text>"), "the axis tops at B");
+        assert_eq!(chart.rows[0].1, vec!["0.10", "0.08", "0.12"]);
+        assert_eq!(chart.rows[1].1, vec!["0.20", "-", "-"]);
+        assert_eq!(number(0.004), "0.0040", "small values keep their digits");
     }
 }
