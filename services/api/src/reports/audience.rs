@@ -11,7 +11,7 @@ use service::Problem;
 use service::auth::ReadAccess;
 use service::problem::connection;
 use service::query::QueryParams;
-use service::responses::GetErrors;
+use service::responses::ListErrors;
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -103,7 +103,7 @@ FROM controls";
     tag = "reports",
     security(("api_key" = [])),
     params(AudienceQuery),
-    responses((status = 200, description = "The audience and its baseline", body = AudienceReport), GetErrors)
+    responses((status = 200, description = "The audience and its baseline", body = AudienceReport), ListErrors)
 )]
 #[get("/reports/audience")]
 pub async fn get_audience_report(
