@@ -6,6 +6,7 @@
 //! types alone does not compile diesel.
 
 pub mod activity;
+pub mod analysis;
 pub mod api_keys;
 pub mod assignment;
 pub mod audience;

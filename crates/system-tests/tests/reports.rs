@@ -4,6 +4,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use diesel::connection::SimpleConnection as _;
+use models::analysis::{
+    ArmResult, Breakdown, Decision, MetricComparison, MetricResult, Recommendation, Report,
+    SrmChecks, SrmResult,
+};
+use models::enums::Metric;
 use serde_json::{Value, json};
 use testkit::{ADMIN_KEY, spawn_app};
 
@@ -221,13 +226,26 @@ async fn the_timeline_adds_up_each_arm_by_day_as_the_analysis_counts() {
     assert_eq!(missing.status(), 404);
 }
 
-fn arm(key: &str, variant_id: i64, control: bool, assigned: i64, conversions: i64) -> Value {
-    json!({"key": key, "variant_id": variant_id, "is_control": control, "holdout": false,
-           "planned_share": 0.5, "assigned": assigned, "delivered": assigned, "unique_opens": 0,
-           "unique_human_clicks": 0, "conversions": conversions, "revenue": conversions as f64 * 10.0,
-           "open_rate": 0.0, "click_rate": 0.0,
-           "conversion_rate": conversions as f64 / assigned as f64,
-           "revenue_per_assigned": conversions as f64 * 10.0 / assigned as f64})
+fn arm(key: &str, variant_id: i64, control: bool, assigned: i64, conversions: i64) -> ArmResult {
+    let revenue = conversions as f64 * 10.0;
+    ArmResult {
+        key: key.to_owned(),
+        variant_id: Some(variant_id),
+        is_control: control,
+        holdout: false,
+        planned_share: 0.5,
+        assigned,
+        delivered: assigned,
+        unique_opens: 0,
+        unique_human_clicks: 0,
+        conversions,
+        revenue,
+        revenue_sum_squares: 0.0,
+        open_rate: Some(0.0),
+        click_rate: Some(0.0),
+        conversion_rate: Some(conversions as f64 / assigned as f64),
+        revenue_per_assigned: Some(revenue / assigned as f64),
+    }
 }
 
 #[tokio::test]
@@ -239,22 +257,63 @@ async fn the_results_page_warns_of_a_broken_split_and_the_csv_holds_the_counts()
          INSERT INTO variants (id, experiment_id, key, is_control, subject, body_text, body_html)
          VALUES (1, 1, 'A', true, 's', 't', 'h'), (2, 1, 'B', false, 's', 't', 'h');",
     );
-    let results = json!({
-        "alpha": 0.05, "goal_metric": "conversion", "planned_sample_size": null, "assigned": 200,
-        "arms": [arm("A", 1, true, 150, 15), arm("B", 2, false, 50, 10)],
-        "metrics": [{"metric": "conversion", "goal": true, "kind": "proportion",
-                     "test": "two_proportion_z_pooled", "holdout": null,
-                     "comparisons": [{"variant": "B", "control_value": 0.1, "value": 0.2,
-                                      "absolute_lift": 0.1, "relative_lift": 1.0,
-                                      "ci_absolute": [-0.01, 0.21], "ci_relative": [-0.1, 2.1],
-                                      "p_value": 0.06, "p_value_adjusted": 0.06, "significant": false,
-                                      "chance_to_win": 0.97, "sequential_p_value_adjusted": 0.3}]}],
-        "srm": {"assignments": {"p_value": 1e-12, "mismatch": true}, "deliveries": null},
-        "recommendation": {"decision": "investigate", "variant": null,
-                           "reason": "the arms' sizes do not follow the planned split", "warnings": []},
-        "breakdowns": [{"dimension": "region", "value": "=cmd()", "arms": [arm("A", 1, true, 150, 15)],
-                        "goal": null}]
-    });
+    // A report as ds writes it: B has a third of A's customers against a planned half.
+    let results = Report {
+        experiment_id: 1,
+        alpha: 0.05,
+        goal_metric: Metric::Conversion,
+        attribution_window_days: 7,
+        planned_sample_size: None,
+        assigned: 200,
+        arms: vec![arm("A", 1, true, 150, 15), arm("B", 2, false, 50, 10)],
+        metrics: vec![MetricResult {
+            metric: Metric::Conversion,
+            goal: true,
+            kind: "proportion".to_owned(),
+            test: "two_proportion_z_pooled".to_owned(),
+            comparisons: vec![MetricComparison {
+                variant: "B".to_owned(),
+                variant_id: Some(2),
+                control_value: Some(0.1),
+                value: Some(0.2),
+                absolute_lift: Some(0.1),
+                relative_lift: Some(1.0),
+                ci_absolute: Some([-0.01, 0.21]),
+                ci_relative: Some([-0.1, 2.1]),
+                p_value: Some(0.06),
+                p_value_adjusted: Some(0.06),
+                significant: false,
+                chance_to_win: Some(0.97),
+                expected_loss: Some(0.001),
+                sequential_p_value: Some(0.3),
+                sequential_p_value_adjusted: Some(0.3),
+                note: None,
+            }],
+            holdout: None,
+        }],
+        srm: SrmChecks {
+            assignments: SrmResult {
+                statistic: Some(50.0),
+                df: 1,
+                p_value: Some(1e-12),
+                mismatch: true,
+            },
+            deliveries: None,
+        },
+        recommendation: Recommendation {
+            decision: Decision::Investigate,
+            variant: None,
+            reason: "the arms' sizes do not follow the planned split".to_owned(),
+            warnings: Vec::new(),
+        },
+        breakdowns: vec![Breakdown {
+            dimension: "region".to_owned(),
+            value: "=cmd()".to_owned(),
+            arms: vec![arm("A", 1, true, 150, 15)],
+            goal: None,
+        }],
+    };
+    let results = serde_json::to_value(&results).unwrap();
     diesel::RunQueryDsl::execute(
         diesel::sql_query(
             "INSERT INTO analyses (experiment_id, method, inputs, results) VALUES (1, 'test', '{}', $1)",

@@ -13,8 +13,10 @@ use super::experiment::experiment_or_answer;
 use super::experiments::decision_words;
 use super::login::html;
 use super::signed_in::SignedIn;
-use crate::reports::analysis::{AnalysisResults, ArmCounts, Comparison, latest_analysis};
+use crate::reports::analysis::latest_analysis;
 use crate::reports::timeline::{Timeline, timeline};
+use models::analysis::{ArmResult, MetricComparison, Report};
+use models::enums::Metric;
 
 struct ArmRow {
     key: String,
@@ -100,8 +102,8 @@ fn p(value: Option<f64>) -> String {
 }
 
 /// A metric's value as it reads: a rate in percent, revenue in dollars.
-fn metric_value(metric: &str, value: Option<f64>) -> String {
-    if metric == "revenue" {
+fn metric_value(metric: Metric, value: Option<f64>) -> String {
+    if metric == Metric::Revenue {
         value.map_or("-".to_owned(), |value| format!("${value:.2}"))
     } else {
         percent(value)
@@ -109,9 +111,9 @@ fn metric_value(metric: &str, value: Option<f64>) -> String {
 }
 
 /// What the goal metric measures, in words.
-fn metric_name(metric: &str) -> String {
+fn metric_name(metric: Metric) -> String {
     match metric {
-        "revenue" => "revenue per customer".to_owned(),
+        Metric::Revenue => "revenue per customer".to_owned(),
         other => format!("{other} rate"),
     }
 }
@@ -134,9 +136,9 @@ fn with_interval(
     }
 }
 
-fn comparison_row(metric: &str, comparison: &Comparison) -> ComparisonRow {
+fn comparison_row(metric: Metric, comparison: &MetricComparison) -> ComparisonRow {
     let absolute = |value: f64| {
-        if metric == "revenue" {
+        if metric == Metric::Revenue {
             format!("${value:.2}")
         } else {
             format!("{:+.2} pp", value * 100.0)
@@ -167,7 +169,7 @@ fn comparison_row(metric: &str, comparison: &Comparison) -> ComparisonRow {
 }
 
 /// Each arm's goal rate with its Wilson interval (revenue, a mean, has no interval here).
-fn goal_estimate(arm: &ArmCounts, metric: &str, alpha: f64) -> Estimate {
+fn goal_estimate(arm: &ArmResult, metric: Metric, alpha: f64) -> Estimate {
     let interval = arm.successes(metric).and_then(|successes| {
         let counts = stats::proportions::Counts::new(
             u64::try_from(successes).ok()?,
@@ -186,7 +188,7 @@ fn goal_estimate(arm: &ArmCounts, metric: &str, alpha: f64) -> Estimate {
     }
 }
 
-fn timeline_chart(timeline: &Timeline, arms: &[ArmCounts]) -> Option<Chart> {
+fn timeline_chart(timeline: &Timeline, arms: &[ArmResult]) -> Option<Chart> {
     let mut days: Vec<chrono::NaiveDate> = timeline.points.iter().map(|point| point.day).collect();
     days.dedup();
     if days.is_empty() {
@@ -223,9 +225,9 @@ fn timeline_chart(timeline: &Timeline, arms: &[ArmCounts]) -> Option<Chart> {
     ))
 }
 
-fn breakdown_tables(results: &AnalysisResults) -> Vec<BreakdownTable> {
+fn breakdown_tables(results: &Report) -> Vec<BreakdownTable> {
     let mut tables: Vec<BreakdownTable> = Vec::new();
-    let metric = results.goal_metric.as_str();
+    let metric = results.goal_metric;
     for breakdown in &results.breakdowns {
         let arm_keys: Vec<String> = breakdown.arms.iter().map(|arm| arm.key.clone()).collect();
         let goal = breakdown.goal.as_ref();
@@ -309,7 +311,7 @@ pub async fn results_page(signed_in: SignedIn, id: web::Path<i64>) -> HttpRespon
             return html(&page);
         }
     };
-    let metric = results.goal_metric.clone();
+    let metric = results.goal_metric;
     if results.srm.assignments.mismatch {
         page.srm_warning = Some(format!(
             "Sample-ratio mismatch: the arms' sizes differ from the planned split (p = {}). \
@@ -325,7 +327,7 @@ pub async fn results_page(signed_in: SignedIn, id: web::Path<i64>) -> HttpRespon
     }
     page.decision = format!(
         "{}{}",
-        decision_words(&results.recommendation.decision),
+        decision_words(results.recommendation.decision.as_str()),
         results
             .recommendation
             .variant
@@ -335,16 +337,20 @@ pub async fn results_page(signed_in: SignedIn, id: web::Path<i64>) -> HttpRespon
     page.reason = results.recommendation.reason.clone();
     page.warnings = results.recommendation.warnings.clone();
     // Rates drawn in percent, as the tables show them; revenue in dollars.
-    let scale = if metric == "revenue" { 1.0 } else { 100.0 };
+    let scale = if metric == Metric::Revenue {
+        1.0
+    } else {
+        100.0
+    };
     let rounded = |value: f64| (value * scale * 100.0).round() / 100.0;
     page.charts.push(Chart::intervals(
         &format!(
             "{} by arm, with {:.0}% confidence intervals",
-            capitalised(&metric_name(&metric)),
+            capitalised(&metric_name(metric)),
             (1.0 - results.alpha) * 100.0
         ),
         "Arm",
-        if metric == "revenue" {
+        if metric == Metric::Revenue {
             "$ per assigned customer"
         } else {
             "% of assigned"
@@ -353,7 +359,7 @@ pub async fn results_page(signed_in: SignedIn, id: web::Path<i64>) -> HttpRespon
             .arms
             .iter()
             .map(|arm| {
-                let estimate = goal_estimate(arm, &metric, results.alpha);
+                let estimate = goal_estimate(arm, metric, results.alpha);
                 Estimate {
                     value: rounded(estimate.value),
                     interval: estimate
@@ -373,7 +379,7 @@ pub async fn results_page(signed_in: SignedIn, id: web::Path<i64>) -> HttpRespon
         .arms
         .iter()
         .map(|arm| {
-            let estimate = goal_estimate(arm, &metric, results.alpha);
+            let estimate = goal_estimate(arm, metric, results.alpha);
             ArmRow {
                 key: arm.key.clone(),
                 role: if arm.holdout {
@@ -389,7 +395,7 @@ pub async fn results_page(signed_in: SignedIn, id: web::Path<i64>) -> HttpRespon
                 clicks: arm.unique_human_clicks,
                 conversions: arm.conversions,
                 revenue: format!("${:.2}", arm.revenue),
-                goal_rate: metric_value(&metric, arm.rate(&metric)),
+                goal_rate: metric_value(metric, arm.rate(metric)),
                 goal_interval: estimate.interval.map_or("-".to_owned(), |(low, high)| {
                     format!("{} to {}", percent(Some(low)), percent(Some(high)))
                 }),
@@ -403,15 +409,15 @@ pub async fn results_page(signed_in: SignedIn, id: web::Path<i64>) -> HttpRespon
             let mut rows: Vec<ComparisonRow> = result
                 .comparisons
                 .iter()
-                .map(|comparison| comparison_row(&result.metric, comparison))
+                .map(|comparison| comparison_row(result.metric, comparison))
                 .collect();
             if let Some(holdout) = &result.holdout {
-                let mut row = comparison_row(&result.metric, holdout);
+                let mut row = comparison_row(result.metric, holdout);
                 row.variant = format!("{} (no e-mail vs control)", row.variant);
                 rows.push(row);
             }
             MetricTable {
-                metric: result.metric.clone(),
+                metric: result.metric.to_string(),
                 goal: result.goal,
                 test: format!("{} ({})", result.test, result.kind),
                 rows,

@@ -8,7 +8,9 @@ use service::auth::ReadAccess;
 use service::problem::connection;
 use service::responses::GetErrors;
 
-use super::analysis::{AnalysisResults, ArmCounts, latest_analysis};
+use models::analysis::{ArmResult, Report};
+
+use super::analysis::latest_analysis;
 
 const COLUMNS: [&str; 16] = [
     "dimension",
@@ -43,7 +45,7 @@ fn cell_text(text: &str) -> String {
     }
 }
 
-fn row(dimension: &str, value: &str, arm: &ArmCounts) -> [String; 16] {
+fn row(dimension: &str, value: &str, arm: &ArmResult) -> [String; 16] {
     [
         dimension.to_owned(),
         cell_text(value),
@@ -65,7 +67,7 @@ fn row(dimension: &str, value: &str, arm: &ArmCounts) -> [String; 16] {
 }
 
 /// The CSV text of an analysis's counts.
-pub fn results_csv(results: &AnalysisResults) -> Result<String, Problem> {
+pub fn results_csv(results: &Report) -> Result<String, Problem> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     let internal = |error: csv::Error| Problem::internal(&error);
     writer.write_record(COLUMNS).map_err(internal)?;

@@ -3,6 +3,10 @@
 //! multiplicity), the sample-ratio checks, a recommendation in words, and the goal metric
 //! per breakdown. Pure: the counts in, the report out.
 
+use models::analysis::{
+    ArmResult, Breakdown, Decision, MetricComparison, MetricResult, Recommendation, Report,
+    SrmChecks, SrmResult,
+};
 use models::enums::Metric as GoalMetric;
 use models::stats::{MeansRequest, MeansVariant, ProportionsRequest, ProportionsVariant};
 use serde::Serialize;
@@ -38,134 +42,10 @@ pub struct Design {
     pub arms: Vec<Arm>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ArmResult {
-    pub key: String,
-    pub variant_id: Option<i64>,
-    pub is_control: bool,
-    pub holdout: bool,
-    pub planned_share: f64,
-    pub assigned: i64,
-    pub delivered: i64,
-    pub unique_opens: i64,
-    pub unique_human_clicks: i64,
-    pub conversions: i64,
-    pub revenue: f64,
-    /// For revenue's variance (the t-test); kept out of the report.
-    #[serde(skip)]
-    pub revenue_sum_squares: f64,
-    pub open_rate: Option<f64>,
-    pub click_rate: Option<f64>,
-    pub conversion_rate: Option<f64>,
-    pub revenue_per_assigned: Option<f64>,
-}
-
-/// One treatment (or the holdout) against control on one metric.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct MetricComparison {
-    pub variant: String,
-    /// `None` for the holdout.
-    pub variant_id: Option<i64>,
-    pub control_value: Option<f64>,
-    pub value: Option<f64>,
-    pub absolute_lift: Option<f64>,
-    pub relative_lift: Option<f64>,
-    pub ci_absolute: Option<[f64; 2]>,
-    pub ci_relative: Option<[f64; 2]>,
-    pub p_value: Option<f64>,
-    /// Holm-adjusted: across treatments for the goal metric; across every treatment and
-    /// metric for the others.
-    pub p_value_adjusted: Option<f64>,
-    pub significant: bool,
-    pub chance_to_win: Option<f64>,
-    pub expected_loss: Option<f64>,
-    /// Always valid under peeking (mixture SPRT).
-    pub sequential_p_value: Option<f64>,
-    /// Holm-adjusted across the treatments, as `p_value_adjusted` for the goal metric.
-    pub sequential_p_value_adjusted: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-}
-
-impl MetricComparison {
-    /// Sets the adjusted p-value and whether it is significant at `alpha`.
-    fn adjust(&mut self, p_value_adjusted: Option<f64>, alpha: f64) {
-        self.p_value_adjusted = p_value_adjusted;
-        self.significant = p_value_adjusted.is_some_and(|p| p < alpha);
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct MetricResult {
-    pub metric: GoalMetric,
-    pub goal: bool,
-    /// `proportion` (per assigned customer) or `mean` (revenue per assigned customer).
-    pub kind: &'static str,
-    /// The test behind `p_value`.
-    pub test: &'static str,
-    /// Each treatment against control; the holdout is not one of them.
-    pub comparisons: Vec<MetricComparison>,
-    /// The holdout against control (what sending the control e-mail does), unadjusted.
-    pub holdout: Option<MetricComparison>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SrmResult {
-    pub statistic: Option<f64>,
-    pub df: u64,
-    pub p_value: Option<f64>,
-    pub mismatch: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SrmChecks {
-    /// Assignments against the planned split: a mismatch makes every result untrustworthy.
-    pub assignments: SrmResult,
-    /// Deliveries of the sending arms against their planned split: a mismatch with sound
-    /// assignments points at a delivery problem.
-    pub deliveries: Option<SrmResult>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Decision {
-    Ship,
-    KeepControl,
-    KeepRunning,
-    Investigate,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Recommendation {
-    pub decision: Decision,
-    /// The variant to ship or keep.
-    pub variant: Option<String>,
-    pub reason: String,
-    pub warnings: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Breakdown {
-    pub dimension: String,
-    pub value: String,
-    pub arms: Vec<ArmResult>,
-    /// The goal metric only, unadjusted: for exploring, not for deciding.
-    pub goal: Option<MetricResult>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Report {
-    pub experiment_id: i64,
-    pub alpha: f64,
-    pub goal_metric: GoalMetric,
-    pub attribution_window_days: i32,
-    pub planned_sample_size: Option<i64>,
-    pub assigned: i64,
-    pub arms: Vec<ArmResult>,
-    pub metrics: Vec<MetricResult>,
-    pub srm: SrmChecks,
-    pub recommendation: Recommendation,
-    pub breakdowns: Vec<Breakdown>,
+/// Sets a comparison's adjusted p-value and whether it is significant at `alpha`.
+fn adjust(comparison: &mut MetricComparison, p_value_adjusted: Option<f64>, alpha: f64) {
+    comparison.p_value_adjusted = p_value_adjusted;
+    comparison.significant = p_value_adjusted.is_some_and(|p| p < alpha);
 }
 
 const METRICS: [GoalMetric; 4] = [
@@ -338,7 +218,8 @@ fn metric_result(
     let sending: Vec<ArmResult> = arms.iter().filter(|arm| !arm.holdout).cloned().collect();
     let mut comparisons = compare_arms(metric, &sending, alpha)?;
     for comparison in &mut comparisons {
-        comparison.adjust(comparison.p_value_adjusted, alpha);
+        let p_value = comparison.p_value_adjusted;
+        adjust(comparison, p_value, alpha);
     }
     let sequential: Vec<Option<f64>> = comparisons.iter().map(|c| c.sequential_p_value).collect();
     for (comparison, adjusted) in comparisons.iter_mut().zip(holm_adjusted(&sequential)) {
@@ -351,7 +232,8 @@ fn metric_result(
                 .into_iter()
                 .next()
                 .map(|mut holdout| {
-                    holdout.adjust(holdout.p_value_adjusted, alpha);
+                    let p_value = holdout.p_value_adjusted;
+                    adjust(&mut holdout, p_value, alpha);
                     holdout
                 })
         }
@@ -361,8 +243,8 @@ fn metric_result(
     Ok(MetricResult {
         metric,
         goal,
-        kind,
-        test,
+        kind: kind.to_owned(),
+        test: test.to_owned(),
         comparisons,
         holdout,
     })
@@ -553,7 +435,7 @@ pub fn report(design: &Design, cells: &[Cell]) -> Result<Report, Problem> {
     let mut adjusted = holm_adjusted(&secondary).into_iter();
     for metric in &mut metrics[1..] {
         for comparison in &mut metric.comparisons {
-            comparison.adjust(adjusted.next().flatten(), alpha);
+            adjust(comparison, adjusted.next().flatten(), alpha);
         }
     }
     let observed: Vec<i64> = arms.iter().map(|arm| arm.assigned).collect();
