@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::enums::Metric;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ArmResult {
     pub key: String,
     pub variant_id: Option<i64>,

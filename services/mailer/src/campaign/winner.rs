@@ -10,6 +10,7 @@ use actix_web::{post, web};
 use clients::ServiceClient;
 use diesel::{ExpressionMethods as _, OptionalExtension as _, QueryDsl as _, QueryableByName};
 use diesel_async::{AsyncConnection as _, RunQueryDsl as _};
+use models::analysis::{ArmResult, Decision, Recommendation, Report};
 use models::db::Pool;
 use models::enums::{ExperimentPhase, ExperimentStatus, JobStatus, NoWinnerAction};
 use models::jobs::Job;
@@ -213,6 +214,8 @@ async fn analyse(pool: &Pool, ds: &ServiceClient, id: i64) -> Result<Pick, Strin
         .first(&mut connection)
         .await
         .map_err(|error| error.to_string())?;
+    let report: Report = serde_json::from_value(results)
+        .map_err(|error| format!("ds's analysis (job {}) cannot be read: {error}", job.id))?;
     let (action, control): (NoWinnerAction, Option<i64>) = experiments::table
         .find(id)
         .select((
@@ -226,31 +229,29 @@ async fn analyse(pool: &Pool, ds: &ServiceClient, id: i64) -> Result<Pick, Strin
         .first(&mut connection)
         .await
         .map_err(|error| error.to_string())?;
-    Ok(pick_from_report(&results, action, control))
+    Ok(pick_from_report(
+        &report.recommendation,
+        &report.arms,
+        action,
+        control,
+    ))
 }
 
 /// The winner from an analysis report: the variant ds recommends shipping, by the same rule
 /// its recommendation uses (significant and better on the goal metric, the always-valid test
 /// before the planned sample is in, nothing when the split fails its sample-ratio check).
 pub fn pick_from_report(
-    report: &serde_json::Value,
+    recommendation: &Recommendation,
+    arms: &[ArmResult],
     action: NoWinnerAction,
     control: Option<i64>,
 ) -> Pick {
-    let text = |pointer: &str| report.pointer(pointer).and_then(serde_json::Value::as_str);
-    let reason = text("/recommendation/reason").unwrap_or("the analysis made no recommendation");
-    let shipped = (text("/recommendation/decision") == Some("ship"))
-        .then(|| text("/recommendation/variant"))
-        .flatten();
-    let winner = shipped.and_then(|key| {
-        report
-            .get("arms")
-            .and_then(serde_json::Value::as_array)?
-            .iter()
-            .find(|arm| arm.get("key").and_then(serde_json::Value::as_str) == Some(key))?
-            .get("variant_id")?
-            .as_i64()
-    });
+    let reason = recommendation.reason.as_str();
+    let winner = (recommendation.decision == Decision::Ship)
+        .then_some(recommendation.variant.as_deref())
+        .flatten()
+        .and_then(|key| arms.iter().find(|arm| arm.key == key))
+        .and_then(|arm| arm.variant_id);
     if let Some(variant_id) = winner {
         return Pick {
             winner: Some(variant_id),
@@ -388,31 +389,54 @@ struct DueExperiment {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
-    fn report(decision: &str, variant: Option<&str>) -> serde_json::Value {
-        json!({
-            "arms": [{"key": "a", "variant_id": 1}, {"key": "b", "variant_id": 2}],
-            "recommendation": {"decision": decision, "variant": variant, "reason": "because"}
-        })
+    fn arms() -> Vec<ArmResult> {
+        [("a", 1), ("b", 2)]
+            .into_iter()
+            .map(|(key, id)| ArmResult {
+                key: key.to_owned(),
+                variant_id: Some(id),
+                ..ArmResult::default()
+            })
+            .collect()
+    }
+
+    fn recommendation(decision: Decision, variant: Option<&str>) -> Recommendation {
+        Recommendation {
+            decision,
+            variant: variant.map(str::to_owned),
+            reason: "because".to_owned(),
+            warnings: Vec::new(),
+        }
     }
 
     #[test]
     fn the_winner_is_what_the_analysis_recommends_shipping() {
-        let pick = pick_from_report(&report("ship", Some("b")), NoWinnerAction::Control, Some(1));
+        let pick = pick_from_report(
+            &recommendation(Decision::Ship, Some("b")),
+            &arms(),
+            NoWinnerAction::Control,
+            Some(1),
+        );
         assert_eq!((pick.winner, pick.send), (Some(2), Some(2)));
         assert_eq!(pick.note, "winner: because");
-        for decision in ["keep_running", "keep_control", "investigate"] {
+        for decision in [
+            Decision::KeepRunning,
+            Decision::KeepControl,
+            Decision::Investigate,
+        ] {
             let pick = pick_from_report(
-                &report(decision, Some("a")),
+                &recommendation(decision, Some("a")),
+                &arms(),
                 NoWinnerAction::Control,
                 Some(1),
             );
-            assert_eq!((pick.winner, pick.send), (None, Some(1)), "{decision}");
+            assert_eq!((pick.winner, pick.send), (None, Some(1)), "{decision:?}");
             assert!(pick.note.starts_with("no winner: because"), "{}", pick.note);
         }
         let nothing = pick_from_report(
-            &report("keep_running", None),
+            &recommendation(Decision::KeepRunning, None),
+            &arms(),
             NoWinnerAction::Nothing,
             Some(1),
         );
