@@ -320,3 +320,22 @@ pub struct Launch {
     /// E-mails queued by this step.
     pub queued: i64,
 }
+
+/// Experiment `id`, its row locked until the transaction ends (`FOR UPDATE`): every change of
+/// an experiment's status or audience takes this lock first, so that they happen one at a
+/// time. `None` when there is no such experiment.
+#[cfg(feature = "db")]
+pub async fn lock(
+    connection: &mut diesel_async::AsyncPgConnection,
+    id: i64,
+) -> diesel::QueryResult<Option<Experiment>> {
+    use diesel::{OptionalExtension as _, QueryDsl as _, SelectableHelper as _};
+    use diesel_async::RunQueryDsl as _;
+    crate::schema::experiments::table
+        .find(id)
+        .select(Experiment::as_select())
+        .for_update()
+        .first(connection)
+        .await
+        .optional()
+}

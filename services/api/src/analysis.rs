@@ -14,8 +14,8 @@ use service::problem::connection;
 use service::query::QueryParams;
 use service::responses::{ListErrors, WriteErrors};
 
-use crate::jobs::job_accepted;
 use crate::paging::{load_page, window};
+use crate::peer_answers::job_accepted;
 use crate::status::Peers;
 
 /// Analyses the experiment as it stands, on ds: per arm by assignment (intention to treat,

@@ -329,13 +329,9 @@ pub async fn delete_variant(
 
 /// Locks experiment `id` for the transaction: 404 when there is none, 409 unless a draft.
 async fn lock_draft(connection: &mut AsyncPgConnection, id: i64) -> Result<(), Problem> {
-    let status: Option<ExperimentStatus> = experiments::table
-        .find(id)
-        .select(experiments::status)
-        .for_update()
-        .first(connection)
-        .await
-        .optional()?;
+    let status = models::experiments::lock(connection, id)
+        .await?
+        .map(|experiment| experiment.status);
     match status {
         None => Err(no_experiment(id)),
         Some(ExperimentStatus::Draft) => Ok(()),

@@ -2,8 +2,8 @@
 //! analyses, sends), fronted from etl through `crates/clients`.
 
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpRequest, HttpResponse, ResponseError as _, get, post, web};
-use clients::{ClientError, ServiceClient};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use clients::ServiceClient;
 use models::jobs::{GenerateRequest, ImportUpload, Job, JobPage};
 use models::page::{Page, PageQuery};
 use service::Problem;
@@ -12,37 +12,11 @@ use service::query::QueryParams;
 use service::responses::{GetErrors, ListErrors, WriteErrors};
 
 use crate::paging::window;
+use crate::peer_answers::{job_accepted, peer_problem};
 use crate::status::Peers;
 
 /// The largest upload passed on to etl; etl applies its own limit too.
 const MAX_UPLOAD_BYTES: usize = 256 * 1024 * 1024;
-
-/// A failing peer as the api's caller sees it: a refusal passes through with the peer's
-/// problem; a peer that is down is 503, one that fails 502.
-pub fn peer_problem(error: ClientError) -> HttpResponse {
-    match error {
-        ClientError::Refused {
-            status, problem, ..
-        } => HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY))
-            .content_type(service::problem::PROBLEM_CONTENT_TYPE)
-            .json(problem),
-        ClientError::Unreachable { .. } => Problem::unavailable(error.to_string()).error_response(),
-        ClientError::Status { .. } | ClientError::BadAnswer { .. } => {
-            Problem::new(StatusCode::BAD_GATEWAY, error.to_string()).error_response()
-        }
-    }
-}
-
-/// A job a peer queued, as the api's caller sees it: 202 and where to follow it; or the
-/// peer's refusal or failure.
-pub fn job_accepted(queued: Result<Job, ClientError>) -> HttpResponse {
-    match queued {
-        Ok(job) => HttpResponse::Accepted()
-            .insert_header((header::LOCATION, format!("/api/v1/jobs/{}", job.id)))
-            .json(job),
-        Err(error) => peer_problem(error),
-    }
-}
 
 fn etl(peers: &Peers) -> &ServiceClient {
     &peers.etl

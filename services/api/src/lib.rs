@@ -13,6 +13,7 @@ pub mod lifecycle;
 pub mod links;
 pub mod mail_preview;
 pub mod paging;
+pub mod peer_answers;
 pub mod plans;
 pub mod records;
 pub mod reports;

@@ -22,7 +22,7 @@ use service::{FieldError, Problem};
 use utoipa::ToSchema;
 
 use crate::experiments::view;
-use crate::jobs::peer_problem;
+use crate::peer_answers::forward_json;
 use crate::status::Peers;
 
 /// Starts a draft: the mailer assigns the audience (consenting customers of the segment or
@@ -46,11 +46,11 @@ pub async fn start_experiment(
     _: AdminAccess,
     peers: web::Data<Peers>,
     id: web::Path<i64>,
-) -> HttpResponse {
-    forward(
-        &peers,
+) -> Result<HttpResponse, Problem> {
+    forward_json(
+        &peers.mailer_launches,
         &format!("v1/experiments/{}/start", id.into_inner()),
-        Vec::new(),
+        &serde_json::json!({}),
     )
     .await
 }
@@ -85,24 +85,12 @@ pub async fn pick_winner(
     id: web::Path<i64>,
     JsonBody(pick): JsonBody<WinnerPick>,
 ) -> Result<HttpResponse, Problem> {
-    let body = serde_json::to_vec(&pick).map_err(|error| Problem::internal(&error))?;
-    Ok(forward(
-        &peers,
+    forward_json(
+        &peers.mailer_launches,
         &format!("v1/experiments/{}/winner", id.into_inner()),
-        body,
+        &pick,
     )
-    .await)
-}
-
-async fn forward(peers: &Peers, path: &str, body: Vec<u8>) -> HttpResponse {
-    match peers
-        .mailer_launches
-        .post_raw::<serde_json::Value>(path, "application/json", body)
-        .await
-    {
-        Ok(answer) => HttpResponse::Ok().json(answer),
-        Err(error) => peer_problem(error),
-    }
+    .await
 }
 
 macro_rules! status_move {
@@ -218,14 +206,10 @@ async fn move_status(
 ) -> Result<ExperimentView, Problem> {
     connection
         .transaction(async |connection| {
-            let status: ExperimentStatus = experiments::table
-                .find(id)
-                .select(experiments::status)
-                .for_update()
-                .first(connection)
-                .await
-                .optional()?
-                .ok_or_else(|| Problem::not_found(format!("no experiment {id}")))?;
+            let status = models::experiments::lock(connection, id)
+                .await?
+                .ok_or_else(|| Problem::not_found(format!("no experiment {id}")))?
+                .status;
             if !from.contains(&status) {
                 let allowed: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
                 return Err(Problem::conflict(format!(
@@ -400,6 +384,5 @@ pub async fn send_test_message(
     peers: web::Data<Peers>,
     JsonBody(message): JsonBody<TestMessage>,
 ) -> Result<HttpResponse, Problem> {
-    let body = serde_json::to_vec(&message).map_err(|error| Problem::internal(&error))?;
-    Ok(forward(&peers, "v1/test-message", body).await)
+    forward_json(&peers.mailer_launches, "v1/test-message", &message).await
 }

@@ -8,7 +8,7 @@ use service::auth::ReadAccess;
 use service::json::JsonBody;
 use service::responses::WriteErrors;
 
-use crate::jobs::peer_problem;
+use crate::peer_answers::forward_json;
 use crate::status::Peers;
 
 /// Renders a variant's subject, text and HTML for a customer (given, or the first who agreed
@@ -32,15 +32,5 @@ pub async fn preview(
     peers: web::Data<Peers>,
     JsonBody(request): JsonBody<PreviewRequest>,
 ) -> Result<HttpResponse, Problem> {
-    let body = serde_json::to_vec(&request).map_err(|error| Problem::internal(&error))?;
-    Ok(
-        match peers
-            .mailer
-            .post_raw::<Preview>("v1/preview", "application/json", body)
-            .await
-        {
-            Ok(preview) => HttpResponse::Ok().json(preview),
-            Err(error) => peer_problem(error),
-        },
-    )
+    forward_json(&peers.mailer, "v1/preview", &request).await
 }

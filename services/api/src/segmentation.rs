@@ -21,8 +21,8 @@ use service::responses::{GetErrors, ListErrors, WriteErrors};
 use utoipa::IntoParams;
 
 use crate::crud::get_by_id;
-use crate::jobs::job_accepted;
 use crate::paging::{load_page, window};
+use crate::peer_answers::job_accepted;
 use crate::status::Peers;
 
 /// Filters of the run list.

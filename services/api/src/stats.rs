@@ -8,33 +8,13 @@ use models::stats::{
     AdjustAnswer, AdjustRequest, ChiSquareOutcome, MeansAnswer, MeansRequest, PowerAnswer,
     PowerRequest, ProportionsAnswer, ProportionsRequest, SrmRequest,
 };
-use serde::Serialize;
 use service::Problem;
 use service::auth::ReadAccess;
 use service::json::JsonBody;
 use service::responses::WriteErrors;
 
-use crate::jobs::peer_problem;
+use crate::peer_answers::forward_json;
 use crate::status::Peers;
-
-/// Sends a checked request on to ds's calculator at `path` and passes its answer back.
-async fn forward<T: Serialize>(
-    peers: &Peers,
-    path: &str,
-    request: &T,
-) -> Result<HttpResponse, Problem> {
-    let body = serde_json::to_vec(request).map_err(|error| Problem::internal(&error))?;
-    Ok(
-        match peers
-            .ds
-            .post_raw::<serde_json::Value>(path, "application/json", body)
-            .await
-        {
-            Ok(answer) => HttpResponse::Ok().json(answer),
-            Err(error) => peer_problem(error),
-        },
-    )
-}
 
 /// Conversion rates of two or more variants, the first the control: per variant the rate and
 /// its Wilson interval; per treatment the absolute lift (Newcombe interval), the relative lift
@@ -58,7 +38,7 @@ pub async fn proportions(
     peers: web::Data<Peers>,
     JsonBody(request): JsonBody<ProportionsRequest>,
 ) -> Result<HttpResponse, Problem> {
-    forward(&peers, "v1/stats/proportions", &request).await
+    forward_json(&peers.ds, "v1/stats/proportions", &request).await
 }
 
 /// A metric's mean in two or more variants (as `n`, `sum`, `sum_squares` or raw `values`),
@@ -82,7 +62,7 @@ pub async fn means(
     peers: web::Data<Peers>,
     JsonBody(request): JsonBody<MeansRequest>,
 ) -> Result<HttpResponse, Problem> {
-    forward(&peers, "v1/stats/means", &request).await
+    forward_json(&peers.ds, "v1/stats/means", &request).await
 }
 
 /// Sizing: give two of `mde`, `power` and `n_per_variant` (the control arm's size) and get the
@@ -105,7 +85,7 @@ pub async fn power(
     peers: web::Data<Peers>,
     JsonBody(request): JsonBody<PowerRequest>,
 ) -> Result<HttpResponse, Problem> {
-    forward(&peers, "v1/stats/power", &request).await
+    forward_json(&peers.ds, "v1/stats/power", &request).await
 }
 
 /// Sample-ratio mismatch: a chi-square goodness of fit of the observed counts against the
@@ -127,7 +107,7 @@ pub async fn srm(
     peers: web::Data<Peers>,
     JsonBody(request): JsonBody<SrmRequest>,
 ) -> Result<HttpResponse, Problem> {
-    forward(&peers, "v1/stats/srm", &request).await
+    forward_json(&peers.ds, "v1/stats/srm", &request).await
 }
 
 /// Adjusted p-values for multiple comparisons: Holm-Bonferroni (`holm`) or
@@ -149,5 +129,5 @@ pub async fn adjust(
     peers: web::Data<Peers>,
     JsonBody(request): JsonBody<AdjustRequest>,
 ) -> Result<HttpResponse, Problem> {
-    forward(&peers, "v1/stats/adjust", &request).await
+    forward_json(&peers.ds, "v1/stats/adjust", &request).await
 }

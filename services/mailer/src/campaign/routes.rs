@@ -2,9 +2,7 @@
 //! audience assigned and its e-mails queued, in one transaction.
 
 use actix_web::{post, web};
-use diesel::{
-    ExpressionMethods as _, OptionalExtension as _, QueryDsl as _, SelectableHelper as _,
-};
+use diesel::{ExpressionMethods as _, QueryDsl as _};
 use diesel::{QueryableByName, sql_query};
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl as _};
 use models::enums::{ExperimentPhase, ExperimentStatus, NoWinnerAction};
@@ -151,13 +149,8 @@ pub async fn lock_experiment(
     connection: &mut AsyncPgConnection,
     id: i64,
 ) -> Result<Experiment, Problem> {
-    experiments::table
-        .find(id)
-        .select(Experiment::as_select())
-        .for_update()
-        .first(connection)
-        .await
-        .optional()?
+    models::experiments::lock(connection, id)
+        .await?
         .ok_or_else(|| Problem::not_found(format!("no experiment {id}")))
 }
 
