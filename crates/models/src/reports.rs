@@ -77,14 +77,14 @@ pub struct RunningExperiment {
 }
 
 #[cfg(feature = "db")]
-pub use compute::{latest_overview, overview, store_overview};
+pub use compute::{latest_overview, overview, overview_or_first, refresh_overview};
 
 #[cfg(feature = "db")]
 mod compute {
     use chrono::{DateTime, NaiveDate, Utc};
     use diesel::sql_types::{BigInt, Date, Double, Integer, Nullable, Text, Timestamptz};
     use diesel::{QueryableByName, sql_query};
-    use diesel_async::{AsyncPgConnection, RunQueryDsl as _};
+    use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl as _};
 
     use super::{
         MONTHS, MonthlyChurn, Overview, RunningExperiment, SegmentCount, WEEKS, WeeklyActivity,
@@ -311,8 +311,9 @@ mod compute {
         data: serde_json::Value,
     }
 
-    /// Stores `overview` as the newest snapshot.
-    pub async fn store_overview(
+    /// Stores `overview` as the snapshot, in place of the ones before it (only the newest is
+    /// ever read).
+    async fn store_overview(
         connection: &mut AsyncPgConnection,
         overview: &Overview,
         job_id: Option<i64>,
@@ -321,7 +322,12 @@ mod compute {
         let data = serde_json::to_value(overview)
             .map_err(|error| diesel::result::Error::SerializationError(Box::new(error)))?;
         sql_query(
-            "INSERT INTO report_snapshots (kind, job_id, duration_ms, data) VALUES ('overview', $1, $2, $3)",
+            "WITH stored AS (
+                 INSERT INTO report_snapshots (kind, job_id, duration_ms, data)
+                 VALUES ('overview', $1, $2, $3) RETURNING id
+             )
+             DELETE FROM report_snapshots
+             WHERE kind = 'overview' AND id < (SELECT id FROM stored)",
         )
         .bind::<Nullable<BigInt>, _>(job_id)
         .bind::<Integer, _>(duration_ms)
@@ -329,6 +335,50 @@ mod compute {
         .execute(connection)
         .await
         .map(|_| ())
+    }
+
+    /// Computes the overview and stores it, one computation at a time across every process
+    /// (an advisory lock); with `keep_stored`, a snapshot found once the lock is held is
+    /// answered instead (someone computed it meanwhile).
+    async fn compute_under_lock(
+        connection: &mut AsyncPgConnection,
+        job_id: Option<i64>,
+        keep_stored: bool,
+    ) -> Result<Overview, diesel::result::Error> {
+        connection
+            .transaction(async |connection| {
+                sql_query("SELECT pg_advisory_xact_lock(hashtext('streamlab.overview'))")
+                    .execute(connection)
+                    .await?;
+                if keep_stored && let Some(stored) = latest_overview(connection).await? {
+                    return Ok(stored);
+                }
+                let started = std::time::Instant::now();
+                let computed = overview(connection).await?;
+                let duration_ms = started.elapsed().as_millis().min(i32::MAX as u128) as i32;
+                store_overview(connection, &computed, job_id, duration_ms).await?;
+                Ok(computed)
+            })
+            .await
+    }
+
+    /// Computes the overview now and stores it (the `report` job).
+    pub async fn refresh_overview(
+        connection: &mut AsyncPgConnection,
+        job_id: Option<i64>,
+    ) -> Result<Overview, diesel::result::Error> {
+        compute_under_lock(connection, job_id, false).await
+    }
+
+    /// The newest stored overview; on a database without one, computed and stored first
+    /// (requests arriving meanwhile wait for it and read it).
+    pub async fn overview_or_first(
+        connection: &mut AsyncPgConnection,
+    ) -> Result<Overview, diesel::result::Error> {
+        match latest_overview(connection).await? {
+            Some(stored) => Ok(stored),
+            None => compute_under_lock(connection, None, true).await,
+        }
     }
 
     /// The newest stored overview, if any.

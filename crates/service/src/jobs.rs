@@ -40,13 +40,13 @@ pub async fn get_job(
         .ok_or_else(|| Problem::not_found(format!("no job {id}")))
 }
 
-/// Queues a job of `kind`; the answer is 202 with the job and where to follow it.
-pub async fn enqueue(
+/// Queues a job of `kind`.
+pub async fn insert(
     connection: &mut AsyncPgConnection,
     kind: JobKind,
     payload: serde_json::Value,
-) -> Result<HttpResponse, Problem> {
-    let job = diesel::insert_into(jobs::table)
+) -> Result<Job, diesel::result::Error> {
+    diesel::insert_into(jobs::table)
         .values(&JobInsertForm {
             kind,
             payload,
@@ -54,8 +54,22 @@ pub async fn enqueue(
         })
         .returning(Job::as_returning())
         .get_result(connection)
-        .await?;
-    Ok(HttpResponse::Accepted()
+        .await
+}
+
+/// A queued job as its caller sees it: 202 with the job and where to follow it.
+pub fn accepted(job: &Job) -> HttpResponse {
+    HttpResponse::Accepted()
         .insert_header((header::LOCATION, format!("/v1/jobs/{}", job.id)))
-        .json(job))
+        .json(job)
+}
+
+/// Queues a job of `kind`; the answer is 202 with the job and where to follow it.
+pub async fn enqueue(
+    connection: &mut AsyncPgConnection,
+    kind: JobKind,
+    payload: serde_json::Value,
+) -> Result<HttpResponse, Problem> {
+    let job = insert(connection, kind, payload).await?;
+    Ok(accepted(&job))
 }

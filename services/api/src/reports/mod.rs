@@ -7,7 +7,6 @@ pub mod segments;
 pub mod timeline;
 
 use actix_web::{HttpResponse, get, post, web};
-use diesel_async::{AsyncConnection as _, RunQueryDsl as _};
 use models::jobs::Job;
 use models::reports::Overview;
 use service::Problem;
@@ -15,7 +14,7 @@ use service::auth::{AdminAccess, ReadAccess};
 use service::problem::connection;
 use service::responses::{GetErrors, WriteErrors};
 
-use crate::jobs::job_accepted;
+use crate::peer_answers::job_accepted;
 use crate::status::Peers;
 
 /// The business at a glance: customers, active subscribers, monthly recurring revenue, churn
@@ -41,25 +40,7 @@ pub async fn get_overview(
 pub async fn current_overview(
     connection: &mut diesel_async::AsyncPgConnection,
 ) -> Result<Overview, Problem> {
-    if let Some(stored) = models::reports::latest_overview(connection).await? {
-        return Ok(stored);
-    }
-    // One request computes; the others arriving meanwhile wait for it and read its result.
-    connection
-        .transaction(async |connection| {
-            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('streamlab.overview'))")
-                .execute(connection)
-                .await?;
-            if let Some(stored) = models::reports::latest_overview(connection).await? {
-                return Ok(stored);
-            }
-            let started = std::time::Instant::now();
-            let computed = models::reports::overview(connection).await?;
-            let duration_ms = started.elapsed().as_millis().min(i32::MAX as u128) as i32;
-            models::reports::store_overview(connection, &computed, None, duration_ms).await?;
-            Ok::<_, Problem>(computed)
-        })
-        .await
+    Ok(models::reports::overview_or_first(connection).await?)
 }
 
 /// Asks ds to compute the overview again now (a job; follow it at `/api/v1/jobs/{id}`).
