@@ -790,6 +790,46 @@ async fn three_mailers_share_a_campaign_with_no_duplicate() {
     assert_eq!(senders, 3, "every mailer took part");
 }
 
+#[tokio::test]
+async fn an_smtp_server_out_of_reach_costs_no_attempt_and_loses_nothing() {
+    // Nothing listens there: every connection is refused. One attempt allowed, so a refused
+    // connection counted as an attempt would fail the whole campaign at once.
+    let out_of_reach = format!("smtp://127.0.0.1:{}", testkit::process::free_port());
+    let mut platform = Platform::start_with(&[
+        ("SMTP_URL", out_of_reach.as_str()),
+        ("MAILER_MAX_ATTEMPTS", "1"),
+        ("MAILER_RETRY_MS", "10"),
+        ("MAILER_LEASE_MS", "1500"),
+        ("MAILER_POLL_MS", "50"),
+    ])
+    .await;
+    seed(&platform, SLOW_CAMPAIGN);
+    let api = Api {
+        http: reqwest::Client::new(),
+        url: platform.api.url.clone(),
+    };
+    api.create_and_start(campaign()).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        count(
+            &platform,
+            "SELECT count(*) AS n FROM messages WHERE status NOT IN ('queued', 'sending') OR attempts > 1"
+        ),
+        0,
+        "nothing failed, nothing spent an attempt beyond its claim"
+    );
+
+    // A mailer that reaches a server sends all of it, once.
+    let sink = SmtpSink::start().await.unwrap();
+    let _reaching = platform
+        .spawn_mailer_with(&[("SMTP_URL", sink.url().as_str())])
+        .await;
+    platform.mailer.kill();
+    let received = sink.wait_for(3000, Duration::from_secs(60)).await.unwrap();
+    let (duplicates, missing) = duplicates_and_missing(&received, 3000);
+    assert_eq!((duplicates, missing), (0, 0));
+}
+
 /// A delivery status notification as Postfix writes it, for the message `message_id`.
 fn dsn(message_id: &str, recipient: &str) -> String {
     format!(

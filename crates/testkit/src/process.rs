@@ -216,10 +216,22 @@ impl Platform {
 impl Platform {
     /// Another mailer process on the same database (a replica, or a restart), ready.
     pub async fn spawn_mailer(&self) -> ServiceProcess {
+        self.spawn_mailer_with(&[]).await
+    }
+
+    /// Another mailer with `extra` settings in place of the platform's.
+    pub async fn spawn_mailer_with(&self, extra: &[(&str, &str)]) -> ServiceProcess {
         let port = free_port();
         let mut env = self.env.clone();
-        env.retain(|(name, _)| name != "MAILER_ADDR");
+        env.retain(|(name, _)| {
+            name != "MAILER_ADDR" && !extra.iter().any(|(replaced, _)| replaced == name)
+        });
         env.push(("MAILER_ADDR".to_owned(), format!("127.0.0.1:{port}")));
+        env.extend(
+            extra
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), (*value).to_owned())),
+        );
         let mut mailer = ServiceProcess::spawn("mailer", &[], &env, port);
         if let Err(problem) = mailer.wait_ready(Duration::from_secs(30)).await {
             panic!("{problem}");

@@ -74,7 +74,7 @@ pub async fn send_test_message(
         .await
         .map_err(|failure| {
             let reason = match failure {
-                SendFailure::Transient(reason) => reason,
+                SendFailure::NoConnection(reason) | SendFailure::Transient(reason) => reason,
                 SendFailure::Permanent { reply, .. } => reply,
             };
             Problem::new(actix_web::http::StatusCode::BAD_GATEWAY, reason)

@@ -29,7 +29,7 @@ use lease::Held;
 use ledger::{Claimed, CustomerContext};
 use rate_limit::RateLimiter;
 use recorder::Outcome;
-use transport::{Sender, Transport};
+use transport::{SendFailure, Sender, Transport};
 
 /// Everything the sending tasks share.
 pub struct Engine {
@@ -53,6 +53,8 @@ struct Running {
 
 /// How often abandoned claims are settled.
 const SETTLE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+/// How long a connection that could not reach the server waits before the next claim.
+const NO_CONNECTION_PAUSE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Starts the sender, its lease heartbeat and its recorder beside the HTTP server.
 pub fn spawn(engine: Engine) {
@@ -323,6 +325,16 @@ async fn send_share(
                     id: message.id,
                     at: Utc::now(),
                 },
+                // The server is out of reach: nothing of this share can go now. All of it
+                // goes back untried (no attempt spent), and this connection waits a while.
+                Err(SendFailure::NoConnection(reason)) => {
+                    tracing::warn!(%reason, "sender: no connection; giving the share back");
+                    let rest =
+                        std::iter::once(message.id).chain(messages.map(|(message, _)| message.id));
+                    release(&running, rest.collect()).await;
+                    tokio::time::sleep(NO_CONNECTION_PAUSE).await;
+                    break;
+                }
                 Err(failure) => Outcome::Failed {
                     id: message.id,
                     attempts: message.attempts,

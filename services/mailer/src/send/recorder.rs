@@ -1,6 +1,7 @@
 //! Writing what happened to each message as it happens: the sending tasks hand outcomes to
 //! one recorder task, which writes whatever has gathered in one statement per kind, and
-//! retries until the database takes them. A send is thus recorded within milliseconds of the
+//! retries until the database takes them (for as long as it cannot be reached: an outcome
+//! given up would let the lease lapse and the e-mail go twice). A send is thus recorded within milliseconds of the
 //! server's acceptance, with that time as `sent_at`; a crash can only duplicate the e-mails
 //! accepted in those last milliseconds.
 
@@ -66,9 +67,29 @@ pub struct Policy {
     pub max_attempts: i32,
 }
 
-/// Tries of a batch before its outcomes are written one by one, so that one the database
-/// refuses for good cannot hold up the others.
-const TRIES_TOGETHER: u32 = 5;
+/// Why a write did not happen.
+#[derive(Debug)]
+enum WriteError {
+    /// The database could not be reached or asked for a retry: the same write will do later.
+    Retry(String),
+    /// The database refused the data: writing it again changes nothing.
+    Refused(String),
+}
+
+impl From<diesel::result::Error> for WriteError {
+    fn from(error: diesel::result::Error) -> WriteError {
+        use diesel::result::DatabaseErrorKind::{
+            ClosedConnection, SerializationFailure, UnableToSendCommand,
+        };
+        match &error {
+            diesel::result::Error::DatabaseError(
+                ClosedConnection | UnableToSendCommand | SerializationFailure,
+                _,
+            ) => WriteError::Retry(error.to_string()),
+            _ => WriteError::Refused(error.to_string()),
+        }
+    }
+}
 
 /// Starts the recorder; outcomes go into the returned sender. Written outcomes leave `held`.
 pub fn spawn(pool: Pool, held: Arc<Held>, policy: Policy) -> mpsc::Sender<Outcome> {
@@ -85,31 +106,30 @@ pub fn spawn(pool: Pool, held: Arc<Held>, policy: Policy) -> mpsc::Sender<Outcom
 }
 
 async fn write_until_done(pool: &Pool, policy: &Policy, batch: &[Outcome]) {
-    let mut backoff = Duration::from_millis(50);
-    for _ in 0..TRIES_TOGETHER {
-        match write(pool, policy, batch).await {
-            Ok(()) => return,
-            Err(error) => {
-                tracing::warn!(%error, "cannot record sends yet: will try again");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(MAX_BACKOFF);
-            }
+    if write_retrying(pool, policy, batch).await.is_ok() {
+        return;
+    }
+    // One at a time: an outcome the database refuses is logged and left to the lease (the
+    // message is claimed again later), the others are written.
+    for outcome in batch {
+        if let Err(reason) = write_retrying(pool, policy, std::slice::from_ref(outcome)).await {
+            tracing::error!(%reason, ?outcome, "the database refuses this outcome");
         }
     }
-    // One at a time: an outcome the database keeps refusing is logged and left to the
-    // lease (the message is claimed again later), the others are written.
-    for outcome in batch {
-        let mut backoff = Duration::from_millis(50);
-        for attempt in 1..=TRIES_TOGETHER {
-            match write(pool, policy, std::slice::from_ref(outcome)).await {
-                Ok(()) => break,
-                Err(error) if attempt == TRIES_TOGETHER => {
-                    tracing::error!(%error, ?outcome, "cannot record this outcome");
-                }
-                Err(_) => {
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
-                }
+}
+
+/// Writes `batch`, waiting out a database that cannot be reached for as long as it takes;
+/// the database's refusal is the error.
+async fn write_retrying(pool: &Pool, policy: &Policy, batch: &[Outcome]) -> Result<(), String> {
+    let mut backoff = Duration::from_millis(50);
+    loop {
+        match write(pool, policy, batch).await {
+            Ok(()) => return Ok(()),
+            Err(WriteError::Refused(reason)) => return Err(reason),
+            Err(WriteError::Retry(reason)) => {
+                tracing::warn!(%reason, "cannot record sends yet: will try again");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
             }
         }
     }
@@ -117,8 +137,11 @@ async fn write_until_done(pool: &Pool, policy: &Policy, batch: &[Outcome]) {
 
 /// Writes one gathered batch; all of it or none (a retry writes it again: every statement
 /// is idempotent).
-async fn write(pool: &Pool, policy: &Policy, batch: &[Outcome]) -> Result<(), String> {
-    let mut connection = pool.get().await.map_err(|error| error.to_string())?;
+async fn write(pool: &Pool, policy: &Policy, batch: &[Outcome]) -> Result<(), WriteError> {
+    let mut connection = pool
+        .get()
+        .await
+        .map_err(|error| WriteError::Retry(error.to_string()))?;
     let mut sent_ids = Vec::new();
     let mut sent_at = Vec::new();
     let mut released = Vec::new();
@@ -132,23 +155,18 @@ async fn write(pool: &Pool, policy: &Policy, batch: &[Outcome]) -> Result<(), St
             Outcome::Failed { .. } | Outcome::Refused { .. } => {}
         }
     }
-    let error = |error: diesel::result::Error| error.to_string();
     if !sent_ids.is_empty() {
-        ledger::record_sent(&mut connection, &sent_ids, &sent_at)
-            .await
-            .map_err(error)?;
+        ledger::record_sent(&mut connection, &sent_ids, &sent_at).await?;
     }
     if !released.is_empty() {
-        ledger::release(&mut connection, &policy.owner, &released)
-            .await
-            .map_err(error)?;
+        ledger::release(&mut connection, &policy.owner, &released).await?;
     }
     for outcome in batch {
         match outcome {
             Outcome::Failed {
                 id,
                 attempts,
-                failure: SendFailure::Transient(reason),
+                failure: SendFailure::NoConnection(reason) | SendFailure::Transient(reason),
             } => {
                 let delay = retry_delay(policy.retry_base, *attempts);
                 ledger::record_retry(
@@ -159,8 +177,7 @@ async fn write(pool: &Pool, policy: &Policy, batch: &[Outcome]) -> Result<(), St
                     delay,
                     policy.max_attempts,
                 )
-                .await
-                .map_err(error)?;
+                .await?;
             }
             Outcome::Failed {
                 id,
@@ -175,8 +192,7 @@ async fn write(pool: &Pool, policy: &Policy, batch: &[Outcome]) -> Result<(), St
                     is_hard_bounce(*code, reply),
                     false,
                 )
-                .await
-                .map_err(error)?;
+                .await?;
             }
             Outcome::Refused {
                 id,
@@ -191,8 +207,7 @@ async fn write(pool: &Pool, policy: &Policy, batch: &[Outcome]) -> Result<(), St
                     false,
                     *cancelled,
                 )
-                .await
-                .map_err(error)?;
+                .await?;
             }
             Outcome::Sent { .. } | Outcome::Released { .. } => {}
         }

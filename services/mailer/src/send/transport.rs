@@ -123,7 +123,10 @@ impl Transport {
 /// Why a send did not go through.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SendFailure {
-    /// Try again later: 4xx, or the connection failed.
+    /// The message never reached a server (no connection, TLS or login failed, the outbox
+    /// cannot be written): not the message's fault, so it costs no attempt.
+    NoConnection(String),
+    /// Try again later: a 4xx reply, or the exchange broke off.
     Transient(String),
     /// The server said no for good (5xx), with its reply.
     Permanent { code: Option<u16>, reply: String },
@@ -153,7 +156,7 @@ impl Sender {
                     .send_raw(envelope, message)
                     .await
                     .map(|_| ())
-                    .map_err(|error| SendFailure::Transient(error.to_string()));
+                    .map_err(|error| SendFailure::NoConnection(error.to_string()));
             }
             Transport::Smtp(settings) => settings.clone(),
         };
@@ -165,11 +168,11 @@ impl Sender {
             self.connection = None;
             let opened = tokio::time::timeout(SMTP_TIMEOUT, connect(&settings, &self.hello))
                 .await
-                .map_err(|_| SendFailure::Transient("connecting timed out".to_owned()))?;
+                .map_err(|_| SendFailure::NoConnection("connecting timed out".to_owned()))?;
             self.connection = Some(opened?);
         }
         let Some(connection) = self.connection.as_mut() else {
-            return Err(SendFailure::Transient("no connection".to_owned()));
+            return Err(SendFailure::NoConnection("no connection".to_owned()));
         };
         match tokio::time::timeout(SMTP_TIMEOUT, connection.send(envelope, message)).await {
             Err(_) => {
@@ -201,7 +204,7 @@ async fn connect(
     hello: &ClientId,
 ) -> Result<AsyncSmtpConnection, SendFailure> {
     let transient = |what: &str, error: &dyn std::fmt::Display| {
-        SendFailure::Transient(format!("{what} {}: {error}", settings.describe()))
+        SendFailure::NoConnection(format!("{what} {}: {error}", settings.describe()))
     };
     let tcp = TcpStream::connect((settings.host.as_str(), settings.port))
         .await
