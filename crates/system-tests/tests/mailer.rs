@@ -1121,4 +1121,31 @@ async fn bounces_test_messages_and_test_then_winner() {
     let (status, problem) = report("hello".to_owned(), "text/plain").await;
     assert_eq!(status, 422, "{problem}");
     assert_eq!(problem["errors"][0]["field"], "body");
+    // A NUL character, which PostgreSQL cannot store: the field is named in a 422, and a raw
+    // report carrying one is read without it.
+    let (status, problem) = report(
+        json!({"message_id": soft.header("Message-ID").unwrap(), "outcome": "soft_bounce",
+               "diagnostic": "bad\u{0}byte"})
+        .to_string(),
+        "application/json",
+    )
+    .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "diagnostic");
+    let late = campaign_mail[3];
+    let (status, recorded) = report(
+        dsn(&late.header("Message-ID").unwrap(), &late.to[0])
+            .replace("Diagnostic-Code: ", "Diagnostic-Code: \0"),
+        "multipart/report",
+    )
+    .await;
+    assert_eq!(status, 200, "{recorded}");
+    // And a bounce named by address alone finds the newest e-mail to it.
+    let (status, recorded) = report(
+        json!({"email": campaign_mail[4].to[0].to_uppercase(), "outcome": "soft_bounce"})
+            .to_string(),
+        "application/json",
+    )
+    .await;
+    assert_eq!(status, 200, "{recorded}");
 }

@@ -1,6 +1,5 @@
 //! `POST /v1/bounces`: a bounce or complaint reported after the fact.
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, post, web};
 use diesel::sql_types::{Array, Text, Uuid as SqlUuid};
 use diesel::{OptionalExtension as _, QueryableByName, sql_query};
@@ -70,22 +69,12 @@ pub async fn report_bounce(
     request: HttpRequest,
     body: web::Bytes,
 ) -> Result<web::Json<BounceRecorded>, Problem> {
-    let content_type = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    let mut connection = connection(&pool).await?;
-    let (id, outcome, details) = if content_type.starts_with("application/json") {
-        let form: BounceForm = serde_json::from_slice(&body).map_err(|error| {
-            Problem::bad_request(format!("the body is not a bounce form: {error}"))
-        })?;
-        let id = match (&form.message_id, &form.email) {
-            (Some(message_id), _) => {
-                by_message_ids(&mut connection, std::slice::from_ref(message_id)).await?
-            }
-            (None, Some(email)) => by_email(&mut connection, email).await?,
+    // What the report says, read before a connection is taken.
+    let (lookup, outcome, details) = if service::json::media_type(&request) == "application/json" {
+        let form: BounceForm = service::json::parse(&body)?;
+        let lookup = match (form.message_id, form.email) {
+            (Some(message_id), _) => Lookup::MessageIds(vec![message_id]),
+            (None, Some(email)) => Lookup::Email(email),
             (None, None) => {
                 return Err(Problem::validation(vec![service::FieldError::new(
                     "message_id",
@@ -93,13 +82,11 @@ pub async fn report_bounce(
                 )]));
             }
         };
-        (
-            id,
-            form.outcome,
-            serde_json::json!({"diagnostic": form.diagnostic, "source": "json"}),
-        )
+        let details = serde_json::json!({"diagnostic": form.diagnostic, "source": "json"});
+        (lookup, form.outcome, details)
     } else {
-        let text = String::from_utf8_lossy(&body);
+        // PostgreSQL stores no NUL character; a report carrying one keeps the rest.
+        let text = String::from_utf8_lossy(&body).replace('\0', "");
         let parsed = report::parse(&text).map_err(|error| {
             Problem::validation(vec![service::FieldError::new("body", error.to_string())])
         })?;
@@ -108,12 +95,16 @@ pub async fn report_bounce(
             ReportKind::SoftBounce => Outcome::SoftBounce,
             ReportKind::Complaint => Outcome::Complaint,
         };
-        let id = by_message_ids(&mut connection, &parsed.message_ids).await?;
         let details = serde_json::json!({
             "status": parsed.status, "diagnostic": parsed.diagnostic,
             "recipient": parsed.recipient, "source": "report",
         });
-        (id, outcome, details)
+        (Lookup::MessageIds(parsed.message_ids), outcome, details)
+    };
+    let mut connection = connection(&pool).await?;
+    let id = match &lookup {
+        Lookup::MessageIds(candidates) => by_message_ids(&mut connection, candidates).await?,
+        Lookup::Email(email) => by_email(&mut connection, email).await?,
     };
     let id = id.ok_or_else(|| Problem::not_found("no message of the ledger matches the report"))?;
     record(&mut connection, id, outcome, &details).await?;
@@ -122,6 +113,12 @@ pub async fn report_bounce(
         outcome,
         suppressed: outcome != Outcome::SoftBounce,
     }))
+}
+
+/// How a report names its message.
+enum Lookup {
+    MessageIds(Vec<String>),
+    Email(String),
 }
 
 /// The ledger's message among Message-ID header values (or bare message ids).
@@ -151,8 +148,9 @@ async fn by_email(
     email: &str,
 ) -> Result<Option<Uuid>, diesel::result::Error> {
     Ok(sql_query(
-        "SELECT id FROM messages WHERE lower(email) = lower($1) AND status = 'sent'
-         ORDER BY sent_at DESC LIMIT 1",
+        "SELECT m.id FROM customers c JOIN messages m ON m.customer_id = c.id
+         WHERE c.email = lower($1) AND m.status = 'sent'
+         ORDER BY m.sent_at DESC LIMIT 1",
     )
     .bind::<Text, _>(email)
     .get_result::<MessageId>(connection)

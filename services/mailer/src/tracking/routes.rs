@@ -252,10 +252,10 @@ const MAX_BEACON_REVENUE_CENTS: i64 = 1_000_000;
     request_body = BeaconConversion,
     responses(
         (status = 204, description = "Recorded (or recorded before)"),
-        (status = 400, description = "Not a conversion", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Not a genuine token"),
         (status = 409, description = "Nobody clicked this e-mail's links", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A revenue out of range", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An unknown kind or field, or a revenue out of range; `errors` names it", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/t/v/{token}")]
@@ -268,11 +268,9 @@ pub async fn conversion_beacon(
     let Some(claims) = keys.verify(&token, Purpose::Convert) else {
         return with_cors(not_found());
     };
-    let conversion: BeaconConversion = match serde_json::from_slice(&body) {
+    let conversion: BeaconConversion = match service::json::parse(&body) {
         Ok(conversion) => conversion,
-        Err(error) => {
-            return problem(Problem::bad_request(format!("not a conversion: {error}")));
-        }
+        Err(refused) => return problem(refused),
     };
     if !(0..=MAX_BEACON_REVENUE_CENTS).contains(&conversion.revenue_cents) {
         return problem(Problem::validation(vec![service::FieldError::new(
