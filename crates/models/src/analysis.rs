@@ -150,6 +150,16 @@ impl ArmResult {
 }
 
 impl Decision {
+    /// The decision as the dashboard says it.
+    pub fn words(self) -> &'static str {
+        match self {
+            Decision::Ship => "ship the winner",
+            Decision::KeepControl => "keep the control",
+            Decision::KeepRunning => "keep running",
+            Decision::Investigate => "investigate",
+        }
+    }
+
     /// As stored in the report's JSON.
     pub fn as_str(self) -> &'static str {
         match self {

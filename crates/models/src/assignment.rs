@@ -60,9 +60,57 @@ pub fn place(
     Placement::Arm(weights.len().saturating_sub(1))
 }
 
+/// Each arm's expected share of the customers placed in the holdout or an arm (those the
+/// analysis compares; the rest of a test-then-winner split waits for the winner), and the
+/// holdout's: `place` gives the holdout h / (h + (1 - h) t) of them, not `h`.
+pub fn planned_shares(
+    holdout_fraction: f64,
+    test_fraction: Option<f64>,
+    weights: &[f64],
+) -> (Vec<f64>, f64) {
+    let sending = (1.0 - holdout_fraction) * test_fraction.unwrap_or(1.0);
+    let placed = holdout_fraction + sending;
+    let total_weight: f64 = weights.iter().sum();
+    let arms = weights
+        .iter()
+        .map(|weight| sending / placed * weight / total_weight)
+        .collect();
+    (arms, holdout_fraction / placed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_planned_shares_are_what_place_gives() {
+        for (holdout, test) in [
+            (0.1, None),
+            (0.1, Some(0.25)),
+            (0.0, Some(0.5)),
+            (0.3, Some(1.0)),
+        ] {
+            let weights = [1.0, 3.0];
+            let (arms, held) = planned_shares(holdout, test, &weights);
+            assert!((arms.iter().sum::<f64>() + held - 1.0).abs() < 1e-12);
+            let (mut counts, mut holdouts, mut placed) = ([0.0_f64; 2], 0.0_f64, 0.0_f64);
+            for id in 0..40_000 {
+                match place(bucket("shares", id), holdout, test, &weights) {
+                    Placement::Holdout => holdouts += 1.0,
+                    Placement::Arm(index) => counts[index] += 1.0,
+                    Placement::Rest => continue,
+                }
+                placed += 1.0;
+            }
+            assert!(
+                (holdouts / placed - held).abs() < 0.005,
+                "{holdout} {test:?}"
+            );
+            for (count, share) in counts.iter().zip(&arms) {
+                assert!((count / placed - share).abs() < 0.01, "{holdout} {test:?}");
+            }
+        }
+    }
 
     #[test]
     fn bucket_matches_an_independent_hmac() {

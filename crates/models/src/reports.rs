@@ -381,7 +381,8 @@ mod compute {
         }
     }
 
-    /// The newest stored overview, if any.
+    /// The newest stored overview, if any; one stored by an older version that no longer
+    /// reads counts as none (it is computed again).
     pub async fn latest_overview(
         connection: &mut AsyncPgConnection,
     ) -> Result<Option<Overview>, diesel::result::Error> {
@@ -393,11 +394,6 @@ mod compute {
             .get_result(connection)
             .await,
         )?;
-        snapshot
-            .map(|snapshot| {
-                serde_json::from_value(snapshot.data)
-                    .map_err(|error| diesel::result::Error::DeserializationError(Box::new(error)))
-            })
-            .transpose()
+        Ok(snapshot.and_then(|snapshot| serde_json::from_value(snapshot.data).ok()))
     }
 }

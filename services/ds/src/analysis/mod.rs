@@ -45,7 +45,7 @@ pub fn design(experiment: &Experiment, variants: &[Variant]) -> Result<Design, A
         return Err(AnalysisError::NoVariants(experiment.id));
     }
     let weights: Vec<f64> = ordered.iter().map(|variant| variant.weight).collect();
-    let (arm_shares, holdout_share) = planned_shares(
+    let (arm_shares, holdout_share) = models::assignment::planned_shares(
         experiment.holdout_fraction,
         experiment.test_fraction,
         &weights,
@@ -77,25 +77,6 @@ pub fn design(experiment: &Experiment, variants: &[Variant]) -> Result<Design, A
         planned_sample_size: experiment.planned_sample_size,
         arms,
     })
-}
-
-/// Each arm's planned share of the analysed customers, and the holdout's. The analysis
-/// leaves out the winner phase, so with a test phase the arms have only the test's part of
-/// the non-holdout customers while the holdout has all of its own: holdout `h` and test
-/// fraction `t` give the holdout h / (h + (1 - h) t) of those analysed, not `h`.
-pub fn planned_shares(
-    holdout: f64,
-    test_fraction: Option<f64>,
-    weights: &[f64],
-) -> (Vec<f64>, f64) {
-    let sending = (1.0 - holdout) * test_fraction.unwrap_or(1.0);
-    let analysed = holdout + sending;
-    let total_weight: f64 = weights.iter().sum();
-    let arms = weights
-        .iter()
-        .map(|weight| sending / analysed * weight / total_weight)
-        .collect();
-    (arms, holdout / analysed)
 }
 
 /// Analyses experiment `experiment_id` and stores the result; the job's counts.
@@ -157,28 +138,4 @@ pub fn analyze(
         "phases": [{"phase": "count", "seconds": counted},
                    {"phase": "test_and_store", "seconds": started.elapsed().as_secs_f64() - counted}],
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::planned_shares;
-
-    fn close(a: f64, b: f64) -> bool {
-        (a - b).abs() < 1e-12
-    }
-
-    #[test]
-    fn without_a_test_phase_the_shares_are_the_designed_split() {
-        let (arms, holdout) = planned_shares(0.1, None, &[1.0, 2.0]);
-        assert!(close(arms[0], 0.3) && close(arms[1], 0.6) && close(holdout, 0.1));
-    }
-
-    #[test]
-    fn a_test_phase_leaves_the_holdout_a_larger_share_of_those_analysed() {
-        // 10% holdout, a quarter of the rest tested: 0.1 held out for 0.225 e-mailed.
-        let (arms, holdout) = planned_shares(0.1, Some(0.25), &[1.0, 1.0]);
-        assert!(close(holdout, 0.1 / 0.325), "{holdout}");
-        assert!(close(arms[0], 0.1125 / 0.325) && close(arms[1], arms[0]));
-        assert!(close(arms.iter().sum::<f64>() + holdout, 1.0));
-    }
 }

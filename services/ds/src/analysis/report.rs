@@ -164,16 +164,12 @@ fn compare_arms(
             })
             .collect());
     }
-    let successes = |arm: &ArmResult| match metric {
-        GoalMetric::Open => arm.unique_opens,
-        GoalMetric::Click => arm.unique_human_clicks,
-        _ => arm.conversions,
-    };
     let variants = arms
         .iter()
         .map(|arm| ProportionsVariant {
             name: arm.key.clone(),
-            successes: successes(arm),
+            // Revenue is a mean, tested above: only rates come here.
+            successes: arm.successes(metric).unwrap_or(arm.conversions),
             trials: arm.assigned,
         })
         .collect();
