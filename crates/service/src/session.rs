@@ -21,13 +21,6 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 /// How long a session lasts.
 pub const LIFETIME: Duration = Duration::from_secs(12 * 3600);
 
-/// A session just opened: the cookie's token (shown once) and its CSRF token.
-#[derive(Debug, Clone)]
-pub struct NewSession {
-    pub token: String,
-    pub csrf_token: String,
-}
-
 /// A live session's scope and CSRF token.
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -35,12 +28,19 @@ pub struct Session {
     pub csrf_token: String,
 }
 
-/// Opens a session for `key`; None when it is not a valid key.
+impl Session {
+    pub fn is_admin(&self) -> bool {
+        self.scope == ApiKeyScope::Admin
+    }
+}
+
+/// Opens a session for `key`: its cookie's token (never stored, only its hash); None when
+/// `key` is not a valid key. The page reads the CSRF token from the session when it renders.
 pub async fn open(
     connection: &mut AsyncPgConnection,
     keys: &ApiKeys,
     key: &str,
-) -> Result<Option<NewSession>, diesel::result::Error> {
+) -> Result<Option<String>, diesel::result::Error> {
     let key_hash = sha256(key);
     if key_scope_by_hash(connection, keys, &key_hash)
         .await?
@@ -48,17 +48,14 @@ pub async fn open(
     {
         return Ok(None);
     }
-    let session = NewSession {
-        token: crate::auth::generate_api_key(),
-        csrf_token: crate::auth::generate_api_key(),
-    };
+    let token = crate::auth::generate_api_key();
     let expires_at = chrono::Utc::now()
         + chrono::Duration::from_std(LIFETIME).unwrap_or(chrono::Duration::hours(12));
     diesel::insert_into(sessions::table)
         .values((
-            sessions::token_hash.eq(sha256(&session.token).to_vec()),
+            sessions::token_hash.eq(sha256(&token).to_vec()),
             sessions::key_hash.eq(key_hash.to_vec()),
-            sessions::csrf_token.eq(&session.csrf_token),
+            sessions::csrf_token.eq(crate::auth::generate_api_key()),
             sessions::expires_at.eq(expires_at),
         ))
         .execute(connection)
@@ -67,7 +64,7 @@ pub async fn open(
     diesel::delete(sessions::table.filter(sessions::expires_at.lt(diesel::dsl::now)))
         .execute(connection)
         .await?;
-    Ok(Some(session))
+    Ok(Some(token))
 }
 
 /// The live session of cookie token `token`, with its key's scope now.

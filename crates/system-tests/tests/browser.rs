@@ -613,8 +613,34 @@ async fn the_dashboard_works_in_a_real_browser() {
         .check_and_save_expecting("not-found", Some("status of 404"))
         .await;
 
-    // The statistics tools.
+    // The statistics tools: a line that is not counts is refused under the field; a count
+    // the API refuses (more successes than trials) too, with the API's words.
     browser.open("/stats").await;
+    browser
+        .fill("#significance-arms", "A, x, 10\nB, 1, 10")
+        .await;
+    browser
+        .click("#significance-form button[type=submit]")
+        .await;
+    browser
+        .wait_until(
+            "document.querySelector('[data-error-for=variants]').textContent.includes('line 1')",
+        )
+        .await;
+    browser
+        .fill("#significance-arms", "A, 20, 10\nB, 1, 10")
+        .await;
+    browser
+        .click("#significance-form button[type=submit]")
+        .await;
+    browser
+        .wait_until(
+            "document.querySelector('[data-error-for=variants]').textContent.includes('trials')",
+        )
+        .await;
+    browser
+        .fill("#significance-arms", "A, 120, 1000\nB, 150, 1000")
+        .await;
     browser
         .click("#significance-form button[type=submit]")
         .await;
@@ -642,7 +668,12 @@ async fn the_dashboard_works_in_a_real_browser() {
         power.contains(&format!("Customers in the control arm {needed}")),
         "{power} against {expected}"
     );
-    browser.check_and_save("stats").await;
+    browser
+        .check_and_save_expecting(
+            "stats",
+            Some("/api/v1/stats/proportions - Failed to load resource: the server responded with a status of 422"),
+        )
+        .await;
 
     // Settings and health.
     browser.open("/settings").await;

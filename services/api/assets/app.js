@@ -6,6 +6,8 @@
 //                takes that field of the answer
 //   a field's data-type: "number" or "json" sends it parsed; empty fields are left out, or
 //   sent as null (cleared) in a form marked data-empty-as-null
+// It also gives the other scripts (wizard.js, stats.js), loaded after it, `callApi`,
+// `showErrors` and `percent`.
 "use strict";
 
 function csrfToken() {
@@ -13,18 +15,45 @@ function csrfToken() {
   return meta ? meta.content : "";
 }
 
+// Calls the API with the session's CSRF token: { ok, answer }, where a failure's answer is a
+// problem (the API's, or one saying the API cannot be reached).
+async function callApi(method, path, body) {
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers: { "content-type": "application/json", "x-csrf-token": csrfToken() },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (error) {
+    return { ok: false, answer: { detail: "The API cannot be reached: " + error.message } };
+  }
+  let answer = null;
+  try { answer = await response.json(); } catch (error) { answer = { detail: response.statusText }; }
+  return { ok: response.ok, answer: answer || {} };
+}
+
+// Each field error under its field (`variants[0].weight` under `variants` when that is the
+// slot there is), the rest and problems without fields under the form's general slot.
+// `null` only clears them.
 function showErrors(form, problem) {
   form.querySelectorAll("[data-error-for]").forEach((element) => { element.textContent = ""; });
+  if (!problem) { return; }
+  const general = form.querySelector('[data-error-for=""]');
   const errors = (problem && problem.errors) || [];
   errors.forEach((error) => {
-    const slot = form.querySelector(`[data-error-for="${error.field}"]`) || form.querySelector('[data-error-for=""]');
-    if (slot) { slot.textContent = error.message; }
+    const slot = form.querySelector(`[data-error-for="${error.field}"]`)
+      || form.querySelector(`[data-error-for="${error.field.replace(/[[.].*$/, "")}"]`);
+    const target = slot || general;
+    const message = slot ? error.message : `${error.field}: ${error.message}`;
+    if (target) { target.textContent = (target.textContent ? target.textContent + " " : "") + message; }
   });
-  const general = form.querySelector('[data-error-for=""]');
   if (errors.length === 0 && general) {
     general.textContent = (problem && (problem.detail || problem.title)) || "The request failed.";
   }
 }
+
+function percent(value) { return value === null || value === undefined ? "-" : (value * 100).toFixed(2) + "%"; }
 
 async function followJob(form, job) {
   const box = form.querySelector("[data-job]");
@@ -39,9 +68,9 @@ async function followJob(form, job) {
       return;
     }
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    const response = await fetch(`/api/v1/jobs/${job.id}`);
-    if (!response.ok) { showErrors(form, { detail: "The job cannot be followed: " + response.statusText }); return; }
-    job = await response.json();
+    const { ok, answer } = await callApi("GET", `/api/v1/jobs/${job.id}`);
+    if (!ok) { showErrors(form, { detail: "The job cannot be followed: " + (answer.detail || "no answer") }); return; }
+    job = answer;
   }
 }
 
@@ -88,23 +117,10 @@ document.querySelectorAll("form[data-api]").forEach((form) => {
       return;
     }
     form.querySelectorAll('input[type="checkbox"]').forEach((box) => { body[box.name] = box.checked; });
-    let response;
-    try {
-      response = await fetch(form.dataset.api, {
-        method,
-        headers: { "content-type": "application/json", "x-csrf-token": csrfToken() },
-        body: method === "DELETE" ? undefined : JSON.stringify(body),
-      });
-    } catch (error) {
-      showErrors(form, { detail: "The API cannot be reached: " + error.message });
-      return;
-    }
-    let answer = null;
-    try { answer = await response.json(); } catch (error) { answer = { detail: response.statusText }; }
-    if (response.ok) {
-      showErrors(form, { errors: [] });
-      form.querySelectorAll("[data-error-for]").forEach((element) => { element.textContent = ""; });
-      after(form, answer || {});
+    const { ok, answer } = await callApi(method, form.dataset.api, method === "DELETE" ? undefined : body);
+    if (ok) {
+      showErrors(form, null);
+      after(form, answer);
     } else {
       showErrors(form, answer);
     }

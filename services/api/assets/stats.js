@@ -1,36 +1,14 @@
 // The statistics tools: each form posts to its /api/v1/stats route and shows the answer.
 "use strict";
 
-const csrf = document.querySelector('meta[name="csrf-token"]').content;
-
-async function post(path, body) {
-  const response = await fetch(path, {
-    method: "POST",
-    headers: { "content-type": "application/json", "x-csrf-token": csrf },
-    body: JSON.stringify(body),
-  });
-  let answer = null;
-  try { answer = await response.json(); } catch (error) { answer = { detail: response.statusText }; }
-  return { ok: response.ok, answer };
-}
-
-function showErrors(form, problem) {
-  form.querySelectorAll("[data-error-for]").forEach((slot) => { slot.textContent = ""; });
-  if (!problem) { return; }
-  const errors = problem.errors || [];
-  for (const error of errors) {
-    const slot = form.querySelector(`[data-error-for="${error.field.replace(/\[.*$/, "")}"]`) || form.querySelector('[data-error-for=""]');
-    slot.textContent = (slot.textContent ? slot.textContent + " " : "") + `${error.field}: ${error.message}`;
-  }
-  if (errors.length === 0) { form.querySelector('[data-error-for=""]').textContent = problem.detail || problem.title || "The request failed."; }
-}
+// app.js, loaded first, gives callApi, showErrors and percent.
+const post = (path, body) => callApi("POST", path, body);
 
 function optionalNumber(form, name) {
   const text = form.elements.namedItem(name).value.trim();
   return text === "" ? undefined : Number(text);
 }
 function fixed(value, digits) { return value === null || value === undefined ? "-" : Number(value).toFixed(digits); }
-function percent(value) { return value === null || value === undefined ? "-" : (value * 100).toFixed(2) + "%"; }
 function interval(bounds, format) { return bounds ? ` [${format(bounds[0])}, ${format(bounds[1])}]` : ""; }
 function pValue(value) { return value === null || value === undefined ? "-" : (value < 0.0001 ? "< 0.0001" : value.toFixed(4)); }
 function cell(row, text, numeric) {

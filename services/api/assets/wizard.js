@@ -4,22 +4,12 @@
 //   power                  POST /api/v1/stats/power
 //   create, then start     POST /api/v1/experiments, POST /api/v1/experiments/{id}/start
 "use strict";
+// Needs app.js (callApi, percent) loaded before it.
 
 const wizard = document.getElementById("wizard");
 const templates = JSON.parse(document.getElementById("templates-data").textContent);
-const csrf = document.querySelector('meta[name="csrf-token"]').content;
+const api = callApi; // from app.js, loaded first
 let audience = null;
-
-async function api(method, path, body) {
-  const response = await fetch(path, {
-    method,
-    headers: { "content-type": "application/json", "x-csrf-token": csrf },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  let answer = null;
-  try { answer = await response.json(); } catch (error) { answer = { detail: response.statusText }; }
-  return { ok: response.ok, answer };
-}
 
 function field(name) { return wizard.elements.namedItem(name); }
 // A field's number; null when empty, NaN when not a number (refused before sending).
@@ -27,7 +17,6 @@ function number(name) {
   const text = field(name).value.trim();
   return text === "" ? null : Number(text);
 }
-function percent(value) { return value === null || value === undefined ? "-" : (value * 100).toFixed(2) + "%"; }
 
 // Steps.
 function showStep(step) {
@@ -122,6 +111,11 @@ async function preview(box) {
     body_html: variantValue(box, "body_html"),
     links,
   };
+  if (body.subject === "" && body.body_text === "" && body.body_html === "") {
+    error.textContent = "";
+    document.getElementById("preview-subject").textContent = "(choose a template, or write the e-mail)";
+    return;
+  }
   if (field("segment_id").value !== "") { body.segment_id = Number(field("segment_id").value); }
   const { ok, answer } = await api("POST", "/api/v1/mail/preview", body);
   if (!ok) {
@@ -293,7 +287,13 @@ wizard.addEventListener("submit", async (event) => {
   if (start) {
     const started = await api("POST", `/api/v1/experiments/${created.answer.id}/start`);
     if (!started.ok) {
-      window.location.href = `/experiments/${created.answer.id}?problem=` + encodeURIComponent(started.answer.detail || "The start failed.");
+      // The draft exists: say why it did not start, and where it is.
+      const general = wizard.querySelector('[data-step="5"] [data-error-for=""]');
+      general.textContent = `Saved as a draft, but not started: ${started.answer.detail || "the start failed"}. `;
+      const link = document.createElement("a");
+      link.href = `/experiments/${created.answer.id}`;
+      link.textContent = "Open the draft";
+      general.appendChild(link);
       return;
     }
   }

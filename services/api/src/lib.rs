@@ -65,10 +65,9 @@ impl Service for Api {
         // Shared by every worker of the process: the cap is per process.
         let batch_slots = web::Data::new(events::BatchSlots::new(limits.batch_concurrency));
         let peers = settings.and_then(peer_clients).map(web::Data::new);
-        let guide_dir = settings.map_or_else(
-            || std::path::PathBuf::from("target/book"),
-            |settings| settings.guide_dir.clone(),
-        );
+        let guide_dir = settings.map_or_else(settings::default_guide_dir, |settings| {
+            settings.guide_dir.clone()
+        });
         Arc::new(move |config| {
             config.app_data(api_keys.clone());
             config.app_data(web::Data::new(limits));

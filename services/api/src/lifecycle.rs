@@ -315,15 +315,15 @@ pub async fn experiment_delivery(
     pool: web::Data<models::db::Pool>,
     id: web::Path<i64>,
 ) -> Result<web::Json<Delivery>, Problem> {
+    let id = id.into_inner();
     let mut connection = connection(&pool).await?;
-    delivery(&mut connection, id.into_inner())
-        .await
-        .map(web::Json)
+    view(&mut connection, id).await?;
+    delivery(&mut connection, id).await.map(web::Json)
 }
 
-/// The experiment's ledger by status and its tracked events by kind.
+/// The ledger by status and the tracked events by kind of experiment `id` (nothing at all
+/// for one that does not exist: the caller checks).
 pub async fn delivery(connection: &mut AsyncPgConnection, id: i64) -> Result<Delivery, Problem> {
-    view(connection, id).await?;
     let statuses: Vec<Count> = diesel::sql_query(
         "SELECT status AS name, count(*) AS total, 0::bigint AS human FROM messages
          WHERE experiment_id = $1 GROUP BY status ORDER BY status",

@@ -32,5 +32,18 @@ pub async fn preview(
     peers: web::Data<Peers>,
     JsonBody(request): JsonBody<PreviewRequest>,
 ) -> Result<HttpResponse, Problem> {
+    // Absent links are no links: a {{link:NAME}} then names none.
+    let no_links = serde_json::json!({});
+    crate::templates::check_message(
+        None,
+        Some(&request.subject),
+        Some(&request.body_text),
+        Some(&request.body_html),
+        Some(if request.links.is_null() {
+            &no_links
+        } else {
+            &request.links
+        }),
+    )?;
     forward_json(&peers.mailer, "v1/preview", &request).await
 }

@@ -32,13 +32,18 @@ impl ServiceSettings for Settings {
             mailer_url: peer_url(env, "MAILER_URL", "http://127.0.0.1:8002/")?,
             etl_url: peer_url(env, "ETL_URL", "http://127.0.0.1:8003/")?,
             limits: Limits::from_env(env)?,
-            guide_dir: env.or("GUIDE_DIR", PathBuf::from("target/book"))?,
+            guide_dir: env.or("GUIDE_DIR", default_guide_dir())?,
         })
     }
 
     fn common(&self) -> &CommonSettings {
         &self.common
     }
+}
+
+/// Where `mdbook build docs` writes the guide, from the checkout's root.
+pub fn default_guide_dir() -> PathBuf {
+    PathBuf::from("target/book")
 }
 
 /// How much one request may carry.

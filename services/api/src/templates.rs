@@ -105,7 +105,7 @@ delete_by_id!(
 );
 
 fn prepare_insert(form: MessageTemplateInsertForm) -> Result<MessageTemplateInsertForm, Problem> {
-    check(
+    check_message(
         Some(&form.name),
         Some(&form.subject),
         Some(&form.body_text),
@@ -116,7 +116,7 @@ fn prepare_insert(form: MessageTemplateInsertForm) -> Result<MessageTemplateInse
 }
 
 fn prepare_update(form: MessageTemplateUpdateForm) -> Result<MessageTemplateUpdateForm, Problem> {
-    check(
+    check_message(
         form.name.as_deref(),
         form.subject.as_deref(),
         form.body_text.as_deref(),
@@ -126,7 +126,8 @@ fn prepare_update(form: MessageTemplateUpdateForm) -> Result<MessageTemplateUpda
     Ok(form)
 }
 
-fn check(
+/// A template's (or e-mail's) fields: lengths, link targets, placeholders and link names.
+pub fn check_message(
     name: Option<&str>,
     subject: Option<&str>,
     body_text: Option<&str>,

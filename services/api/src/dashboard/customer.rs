@@ -128,7 +128,7 @@ pub async fn customer_page(signed_in: SignedIn, id: web::Path<i64>) -> HttpRespo
                 &format!("There is no customer {id}."),
             );
         }
-        Err(_) => return unavailable(),
+        Err(error) => return unavailable(&error),
     };
     match history(&mut connection, id).await {
         Ok((subscriptions, segments, sessions, experiments)) => html(&CustomerPage {
@@ -152,10 +152,7 @@ pub async fn customer_page(signed_in: SignedIn, id: web::Path<i64>) -> HttpRespo
             sessions,
             experiments,
         }),
-        Err(error) => {
-            tracing::warn!(%error, "cannot show a customer");
-            unavailable()
-        }
+        Err(error) => unavailable(&error),
     }
 }
 

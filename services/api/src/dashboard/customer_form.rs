@@ -109,7 +109,7 @@ pub async fn edit_customer_page(signed_in: SignedIn, id: web::Path<i64>) -> Http
                 &format!("There is no customer {id}."),
             );
         }
-        Err(_) => return unavailable(),
+        Err(error) => return unavailable(&error),
     };
     html(&CustomerFormPage {
         page: "customers",

@@ -74,7 +74,7 @@ pub async fn customers_page(
     };
     let segments: Vec<(i64, String)> = match crate::segments::segment_names(&mut connection).await {
         Ok(segments) => segments,
-        Err(_) => return unavailable(),
+        Err(error) => return unavailable(&error),
     };
     let (rows, next, error) = match find_customers(&mut connection, &page_query, &filter).await {
         Ok(found) => {

@@ -23,8 +23,10 @@ pub fn error_page(status: StatusCode, message: &str) -> HttpResponse {
         .body(body)
 }
 
-/// The page when the database cannot be reached.
-pub fn unavailable() -> HttpResponse {
+/// The page when the database cannot be reached (or a query failed): the cause is logged,
+/// the reader gets a sentence.
+pub fn unavailable(cause: &dyn std::fmt::Display) -> HttpResponse {
+    tracing::warn!(%cause, "a page cannot be shown");
     error_page(
         StatusCode::SERVICE_UNAVAILABLE,
         "This page cannot be shown right now: the database is unavailable. Try again in a moment.",

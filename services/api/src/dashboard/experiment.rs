@@ -3,9 +3,8 @@
 
 use actix_web::{HttpResponse, get, web};
 use askama::Template;
-use models::enums::{ApiKeyScope, ExperimentStatus};
+use models::enums::ExperimentStatus;
 use models::experiments::ExperimentView;
-use serde::Deserialize;
 
 use super::error_page::{error_page, unavailable};
 use super::login::html;
@@ -28,7 +27,6 @@ struct ExperimentPage {
     page: &'static str,
     csrf_token: String,
     admin: bool,
-    problem: Option<String>,
     id: i64,
     name: String,
     hypothesis: String,
@@ -44,11 +42,6 @@ struct ExperimentPage {
     can_stop: bool,
     can_pick_winner: bool,
     can_decide: bool,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct ExperimentQuery {
-    problem: Option<String>,
 }
 
 fn when(time: Option<chrono::DateTime<chrono::Utc>>) -> String {
@@ -116,16 +109,12 @@ pub async fn experiment_or_answer(
                 &format!("Experiment {id} does not exist."),
             ))
         }
-        Err(_) => Err(unavailable()),
+        Err(problem) => Err(unavailable(&problem.detail)),
     }
 }
 
 #[get("/experiments/{id}")]
-pub async fn experiment_page(
-    signed_in: SignedIn,
-    id: web::Path<i64>,
-    query: web::Query<ExperimentQuery>,
-) -> HttpResponse {
+pub async fn experiment_page(signed_in: SignedIn, id: web::Path<i64>) -> HttpResponse {
     let SignedIn {
         session,
         mut connection,
@@ -137,7 +126,7 @@ pub async fn experiment_page(
     };
     let counts = match delivery(&mut connection, id).await {
         Ok(counts) => counts,
-        Err(_) => return unavailable(),
+        Err(error) => return unavailable(&error),
     };
     let segment = match experiment.experiment.segment_id {
         Some(segment_id) => {
@@ -154,7 +143,7 @@ pub async fn experiment_page(
         None => "everyone who agreed to e-mail".to_owned(),
     };
     let status = experiment.experiment.status;
-    let admin = session.scope == ApiKeyScope::Admin;
+    let admin = session.is_admin();
     let human = |kind: &str| {
         counts
             .human_events
@@ -165,7 +154,6 @@ pub async fn experiment_page(
         page: "experiments",
         csrf_token: session.csrf_token,
         admin,
-        problem: query.into_inner().problem,
         id,
         name: experiment.experiment.name.clone(),
         hypothesis: experiment.experiment.hypothesis.clone(),

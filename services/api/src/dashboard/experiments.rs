@@ -4,10 +4,11 @@
 use actix_web::{HttpResponse, get};
 use askama::Template;
 use chrono::{DateTime, Utc};
-use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz};
+use diesel::sql_types::{BigInt, Jsonb, Nullable, Text, Timestamptz};
 use diesel::{QueryDsl as _, QueryableByName};
 use diesel_async::RunQueryDsl as _;
-use models::enums::{ApiKeyScope, Metric};
+use models::analysis::Recommendation;
+use models::enums::Metric;
 use models::messaging::MessageTemplate;
 use models::schema::message_templates;
 
@@ -35,8 +36,8 @@ struct ExperimentRow {
     assigned: i64,
     #[diesel(sql_type = BigInt)]
     sent: i64,
-    #[diesel(sql_type = Nullable<Text>)]
-    decision: Option<String>,
+    #[diesel(sql_type = Nullable<Jsonb>)]
+    recommendation: Option<serde_json::Value>,
 }
 
 /// The newest 200, each with its counts and the newest analysis's recommendation.
@@ -46,8 +47,8 @@ SELECT e.id, e.name, e.status, e.phase, e.goal_metric,
        e.created_at,
        (SELECT count(*) FROM assignments a WHERE a.experiment_id = e.id) AS assigned,
        (SELECT count(*) FROM messages m WHERE m.experiment_id = e.id AND m.status = 'sent') AS sent,
-       (SELECT an.results->'recommendation'->>'decision' FROM analyses an
-        WHERE an.experiment_id = e.id ORDER BY an.id DESC LIMIT 1) AS decision
+       (SELECT an.results->'recommendation' FROM analyses an
+        WHERE an.experiment_id = e.id ORDER BY an.id DESC LIMIT 1) AS recommendation
 FROM experiments e LEFT JOIN segments s ON s.id = e.segment_id
 ORDER BY e.id DESC LIMIT 200";
 
@@ -72,17 +73,6 @@ struct ExperimentsPage {
     rows: Vec<Row>,
 }
 
-/// The analysis's decision in words.
-pub fn decision_words(decision: &str) -> &'static str {
-    match decision {
-        "ship" => "ship the winner",
-        "keep_control" => "keep the control",
-        "keep_running" => "keep running",
-        "investigate" => "investigate",
-        _ => "unknown",
-    }
-}
-
 #[get("/experiments")]
 pub async fn experiments_page(signed_in: SignedIn) -> HttpResponse {
     let SignedIn {
@@ -94,11 +84,11 @@ pub async fn experiments_page(signed_in: SignedIn) -> HttpResponse {
         .await
     {
         Ok(rows) => rows,
-        Err(_) => return unavailable(),
+        Err(error) => return unavailable(&error),
     };
     html(&ExperimentsPage {
         page: "experiments",
-        admin: session.scope == ApiKeyScope::Admin,
+        admin: session.is_admin(),
         rows: rows
             .into_iter()
             .map(|row| Row {
@@ -112,9 +102,11 @@ pub async fn experiments_page(signed_in: SignedIn) -> HttpResponse {
                 assigned: row.assigned,
                 sent: row.sent,
                 recommendation: row
-                    .decision
-                    .as_deref()
-                    .map_or("not analysed", decision_words)
+                    .recommendation
+                    .and_then(|json| serde_json::from_value::<Recommendation>(json).ok())
+                    .map_or("not analysed", |recommendation| {
+                        recommendation.decision.words()
+                    })
                     .to_owned(),
             })
             .collect(),
@@ -142,7 +134,7 @@ pub async fn new_experiment_page(signed_in: SignedIn) -> HttpResponse {
     } = signed_in;
     let segments: Vec<(i64, String)> = match crate::segments::segment_names(&mut connection).await {
         Ok(segments) => segments,
-        Err(_) => return unavailable(),
+        Err(error) => return unavailable(&error),
     };
     let templates: Vec<MessageTemplate> = match message_templates::table
         .order(message_templates::id)
@@ -151,7 +143,7 @@ pub async fn new_experiment_page(signed_in: SignedIn) -> HttpResponse {
         .await
     {
         Ok(templates) => templates,
-        Err(_) => return unavailable(),
+        Err(error) => return unavailable(&error),
     };
     // Inside a <script> element no "<" may start a tag or comment the HTML parser would
     // act on: every one is written as the JSON escape \u003c.
@@ -160,8 +152,8 @@ pub async fn new_experiment_page(signed_in: SignedIn) -> HttpResponse {
         .replace('<', "\\u003c");
     html(&NewExperimentPage {
         page: "experiments",
+        admin: session.is_admin(),
         csrf_token: session.csrf_token,
-        admin: session.scope == ApiKeyScope::Admin,
         segments,
         metrics: Metric::ALL.iter().map(|metric| metric.as_str()).collect(),
         templates_json,

@@ -62,10 +62,10 @@ pub async fn login(
         Err(_) => return failed("The database is unavailable: try again in a moment."),
     };
     match session::open(&mut connection, &keys, form.key.trim()).await {
-        Ok(Some(opened)) => {
+        Ok(Some(token)) => {
             let mut response = redirect("/");
             if response
-                .add_cookie(&session::cookie(&request, &opened.token))
+                .add_cookie(&session::cookie(&request, &token))
                 .is_err()
             {
                 return failed("The session cannot be started.");

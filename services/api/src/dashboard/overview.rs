@@ -111,9 +111,6 @@ pub async fn overview_page(signed_in: SignedIn) -> HttpResponse {
     let mut connection = signed_in.connection;
     match crate::reports::current_overview(&mut connection).await {
         Ok(overview) => html(&OverviewPage::of(overview)),
-        Err(problem) => {
-            tracing::warn!(detail = %problem.detail, "cannot show the overview");
-            unavailable()
-        }
+        Err(problem) => unavailable(&problem.detail),
     }
 }

@@ -5,12 +5,10 @@
 
 use actix_web::{HttpResponse, get, web};
 use askama::Template;
-use models::enums::ApiKeyScope;
 
 use super::charts::{Chart, Estimate};
 use super::error_page::unavailable;
 use super::experiment::experiment_or_answer;
-use super::experiments::decision_words;
 use super::login::html;
 use super::signed_in::SignedIn;
 use crate::reports::analysis::latest_analysis;
@@ -280,12 +278,12 @@ pub async fn results_page(signed_in: SignedIn, id: web::Path<i64>) -> HttpRespon
     };
     let latest = match latest_analysis(&mut connection, id).await {
         Ok(latest) => latest,
-        Err(_) => return unavailable(),
+        Err(error) => return unavailable(&error),
     };
     let mut page = ResultsPage {
         page: "experiments",
+        admin: session.is_admin(),
         csrf_token: session.csrf_token,
-        admin: session.scope == ApiKeyScope::Admin,
         id,
         name: experiment.experiment.name.clone(),
         analysed: None,
@@ -327,7 +325,7 @@ pub async fn results_page(signed_in: SignedIn, id: web::Path<i64>) -> HttpRespon
     }
     page.decision = format!(
         "{}{}",
-        decision_words(results.recommendation.decision.as_str()),
+        results.recommendation.decision.words(),
         results
             .recommendation
             .variant

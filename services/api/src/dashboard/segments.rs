@@ -6,7 +6,6 @@ use actix_web::{HttpResponse, get};
 use askama::Template;
 use diesel::QueryDsl as _;
 use diesel_async::RunQueryDsl as _;
-use models::enums::ApiKeyScope;
 use models::schema::segmentation_rule_sets;
 use models::segmentation::SegmentationRuleSet;
 
@@ -117,10 +116,7 @@ pub async fn segments_page(signed_in: SignedIn) -> HttpResponse {
     } = signed_in;
     let report = match segments_report(&mut connection).await {
         Ok(report) => report,
-        Err(problem) => {
-            tracing::warn!(detail = %problem.detail, "cannot show the segments");
-            return unavailable();
-        }
+        Err(problem) => return unavailable(&problem.detail),
     };
     let rule_sets: Vec<SegmentationRuleSet> = match segmentation_rule_sets::table
         .order(segmentation_rule_sets::id)
@@ -128,7 +124,7 @@ pub async fn segments_page(signed_in: SignedIn) -> HttpResponse {
         .await
     {
         Ok(rule_sets) => rule_sets,
-        Err(_) => return unavailable(),
+        Err(error) => return unavailable(&error),
     };
     let points = |value: fn(&crate::reports::segments::SegmentProfile) -> f64| {
         report
@@ -160,8 +156,8 @@ pub async fn segments_page(signed_in: SignedIn) -> HttpResponse {
     let (move_columns, move_rows) = move_table(&report);
     html(&SegmentsPage {
         page: "segments",
+        admin: session.is_admin(),
         csrf_token: session.csrf_token,
-        admin: session.scope == ApiKeyScope::Admin,
         run: report.run.as_ref().map(describe),
         previous_run: report.previous_run.as_ref().map(describe),
         charts,

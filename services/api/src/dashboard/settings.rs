@@ -3,7 +3,6 @@
 
 use actix_web::{HttpResponse, get, web};
 use askama::Template;
-use models::enums::ApiKeyScope;
 use models::ops::PeerStatus;
 use service::health::ServiceInfo;
 
@@ -44,11 +43,11 @@ pub async fn settings_page(
         session,
         mut connection,
     } = signed_in;
-    let admin = session.scope == ApiKeyScope::Admin;
+    let admin = session.is_admin();
     let managed = if admin {
         match crate::api_keys::list(&mut connection).await {
             Ok(managed) => managed,
-            Err(_) => return unavailable(),
+            Err(error) => return unavailable(&error),
         }
     } else {
         Vec::new()

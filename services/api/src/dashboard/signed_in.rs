@@ -8,7 +8,6 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
 use futures_util::future::LocalBoxFuture;
 use models::db::{Pool, PooledConnection};
-use models::enums::ApiKeyScope;
 use service::auth::ApiKeys;
 use service::session::{self, Session};
 
@@ -20,26 +19,20 @@ pub struct SignedIn {
     pub connection: PooledConnection,
 }
 
-impl SignedIn {
-    pub fn admin(&self) -> bool {
-        self.session.scope == ApiKeyScope::Admin
-    }
-}
-
 /// Why a page cannot be shown to this request.
 #[derive(Debug)]
 pub enum NotSignedIn {
     /// No session, or an expired or revoked one.
     ToLogin,
     /// The database cannot be reached.
-    Unavailable,
+    Unavailable(String),
 }
 
 impl fmt::Display for NotSignedIn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             NotSignedIn::ToLogin => f.write_str("not signed in"),
-            NotSignedIn::Unavailable => f.write_str("the database is unavailable"),
+            NotSignedIn::Unavailable(cause) => write!(f, "the database is unavailable: {cause}"),
         }
     }
 }
@@ -48,7 +41,7 @@ impl ResponseError for NotSignedIn {
     fn status_code(&self) -> StatusCode {
         match self {
             NotSignedIn::ToLogin => StatusCode::SEE_OTHER,
-            NotSignedIn::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            NotSignedIn::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -57,7 +50,7 @@ impl ResponseError for NotSignedIn {
             NotSignedIn::ToLogin => HttpResponse::SeeOther()
                 .insert_header((header::LOCATION, "/login"))
                 .finish(),
-            NotSignedIn::Unavailable => unavailable(),
+            NotSignedIn::Unavailable(cause) => unavailable(cause),
         }
     }
 }
@@ -72,18 +65,21 @@ impl FromRequest for SignedIn {
             let token = session::cookie_token(&request).ok_or(NotSignedIn::ToLogin)?;
             let pool = request
                 .app_data::<web::Data<Pool>>()
-                .ok_or(NotSignedIn::Unavailable)?;
+                .ok_or_else(|| NotSignedIn::Unavailable("no database pool".to_owned()))?;
             let keys = request
                 .app_data::<web::Data<ApiKeys>>()
-                .ok_or(NotSignedIn::Unavailable)?;
-            let mut connection = pool.get().await.map_err(|_| NotSignedIn::Unavailable)?;
+                .ok_or_else(|| NotSignedIn::Unavailable("no API keys".to_owned()))?;
+            let mut connection = pool
+                .get()
+                .await
+                .map_err(|error| NotSignedIn::Unavailable(error.to_string()))?;
             match session::find(&mut connection, keys, &token).await {
                 Ok(Some(session)) => Ok(SignedIn {
                     session,
                     connection,
                 }),
                 Ok(None) => Err(NotSignedIn::ToLogin),
-                Err(_) => Err(NotSignedIn::Unavailable),
+                Err(error) => Err(NotSignedIn::Unavailable(error.to_string())),
             }
         })
     }
