@@ -42,7 +42,7 @@ impl Service for Mailer {
                 web::Data::new(settings.tracking_keys.clone()),
                 web::Data::new(transport(settings)),
                 web::Data::new(tracking::routes::LinkCache::default()),
-                ds_client(settings).map(web::Data::new),
+                ds_client(settings).ok().map(web::Data::new),
             )
         });
         Arc::new(move |config| {
@@ -76,15 +76,7 @@ impl Service for Mailer {
 
     /// The HTTP service, with the sender, the event writer and the winner scheduler beside it.
     async fn start(settings: &Settings) -> Result<RunningService, StartError> {
-        let pool = models::db::build_pool(&settings.common.database)?;
-        let writer = web::Data::new(tracking::writer::EventWriter::spawn(pool.clone()));
-        let base = Self::routes(Some(settings));
-        let routes: Routes = Arc::new(move |config| {
-            config.app_data(writer.clone());
-            base(config);
-        });
-        let running =
-            server::start(&settings.common, Self::INFO, Self::openapi_base(), routes).await?;
+        // Everything that can refuse to start is checked before the port opens.
         let limiter = send::rate_limit::RateLimiter::new(settings.sending.rate_limits.clone())
             .map_err(|error| StartError::Other(error.to_string()))?;
         let transport = transport(settings);
@@ -96,6 +88,18 @@ impl Service for Mailer {
                 ))
             })?;
         }
+        let ds = ds_client(settings).map_err(|error| {
+            StartError::Other(format!("cannot set up the client for ds (DS_URL): {error}"))
+        })?;
+        let pool = models::db::build_pool(&settings.common.database)?;
+        let writer = web::Data::new(tracking::writer::EventWriter::spawn(pool.clone()));
+        let base = Self::routes(Some(settings));
+        let routes: Routes = Arc::new(move |config| {
+            config.app_data(writer.clone());
+            base(config);
+        });
+        let running =
+            server::start(&settings.common, Self::INFO, Self::openapi_base(), routes).await?;
         tracing::info!(transport = %transport.describe(), "mailer sends through");
         // The sender's claims, heartbeat and recorder have connections of their own: public
         // tracking traffic filling the service's pool must not let leases lapse.
@@ -115,14 +119,7 @@ impl Service for Mailer {
             owner: service::worker::owner_name("mailer"),
             transport,
         });
-        if let Some(ds) = ds_client(settings) {
-            campaign::winner::spawn_scheduler(
-                pool,
-                ds,
-                settings.frequency_cap,
-                settings.winner_poll,
-            );
-        }
+        campaign::winner::spawn_scheduler(pool, ds, settings.frequency_cap, settings.winner_poll);
         Ok(running)
     }
 }
@@ -135,7 +132,7 @@ fn transport(settings: &Settings) -> Transport {
 }
 
 /// ds's analysis of a test phase can take a while on a large audience.
-fn ds_client(settings: &Settings) -> Option<ServiceClient> {
+fn ds_client(settings: &Settings) -> Result<ServiceClient, clients::ClientError> {
     let policy = CallPolicy {
         timeout: std::time::Duration::from_secs(60),
         ..CallPolicy::default()
@@ -146,5 +143,4 @@ fn ds_client(settings: &Settings) -> Option<ServiceClient> {
         settings.common.service_token.expose().to_owned(),
         policy,
     )
-    .ok()
 }

@@ -69,19 +69,10 @@ pub async fn preview(
         body_html: request.body_html,
         links: request.links,
     };
-    for (field, text) in [
-        ("subject", &variant.subject),
-        ("body_text", &variant.body_text),
-        ("body_html", &variant.body_html),
-    ] {
-        let names: Vec<&str> = variant
-            .links
-            .as_object()
-            .map(|links| links.keys().map(String::as_str).collect())
-            .unwrap_or_default();
-        models::render::check(text, names.iter().copied())
-            .map_err(|error| Problem::validation(vec![FieldError::new(field, error.message)]))?;
-    }
+    // The api has checked every field; this answers a caller that did not.
+    variant
+        .check()
+        .map_err(|message| Problem::validation(vec![FieldError::new("body", message)]))?;
     let mut connection = connection(&pool).await?;
     let recipient = diesel::sql_query(RECIPIENT_SQL)
         .bind::<Nullable<BigInt>, _>(request.customer_id)

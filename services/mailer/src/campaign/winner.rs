@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use actix_web::{post, web};
-use clients::ServiceClient;
+use clients::{ClientError, ServiceClient};
 use diesel::{ExpressionMethods as _, OptionalExtension as _, QueryDsl as _, QueryableByName};
 use diesel_async::{AsyncConnection as _, RunQueryDsl as _};
 use models::analysis::{ArmResult, Decision, Recommendation, Report};
@@ -28,7 +28,11 @@ use crate::settings::Settings;
 use models::experiments::Launch;
 
 /// The longest a pick waits for ds's analysis.
-const ANALYSIS_TIMEOUT: Duration = Duration::from_secs(600);
+/// Shorter than the api's wait for the mailer (10 minutes), so that a slow analysis is this
+/// route's answer, not a timeout of the api's while the pick may still be applied.
+const ANALYSIS_TIMEOUT: Duration = Duration::from_secs(300);
+/// Between looks at the analysis job.
+const ANALYSIS_POLL: Duration = Duration::from_millis(500);
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -98,9 +102,7 @@ pub async fn pick_winner(
         }
         None => {
             ensure_test_phase(&pool, id).await?;
-            analyse(&pool, &ds, id)
-                .await
-                .map_err(|error| Problem::new(actix_web::http::StatusCode::BAD_GATEWAY, error))?
+            analyse(&pool, &ds, id).await?
         }
     };
     apply(&pool, id, &pick, settings.frequency_cap)
@@ -172,8 +174,29 @@ async fn apply(pool: &Pool, id: i64, pick: &Pick, frequency_cap: i64) -> Result<
     Ok(launched)
 }
 
-/// Asks ds to analyse the test, waits for the stored result and reads the pick from it.
-async fn analyse(pool: &Pool, ds: &ServiceClient, id: i64) -> Result<Pick, String> {
+/// ds failing as this route's caller sees it: down is 503, a refusal keeps its status and
+/// words, anything else is 502.
+fn ds_problem(error: ClientError) -> Problem {
+    match &error {
+        ClientError::Unreachable { .. } => Problem::unavailable(error.to_string()),
+        ClientError::Refused {
+            status, problem, ..
+        } => Problem::new(
+            actix_web::http::StatusCode::from_u16(*status)
+                .unwrap_or(actix_web::http::StatusCode::BAD_GATEWAY),
+            problem["detail"]
+                .as_str()
+                .map_or_else(|| error.to_string(), |detail| format!("ds: {detail}")),
+        ),
+        ClientError::Status { .. } | ClientError::BadAnswer { .. } => {
+            Problem::new(actix_web::http::StatusCode::BAD_GATEWAY, error.to_string())
+        }
+    }
+}
+
+/// Asks ds to analyse the test, waits for the stored result and reads the pick from it. No
+/// connection is held while it waits.
+async fn analyse(pool: &Pool, ds: &ServiceClient, id: i64) -> Result<Pick, Problem> {
     let job: Job = ds
         .post_raw(
             &format!("v1/experiments/{id}/analyze"),
@@ -181,41 +204,48 @@ async fn analyse(pool: &Pool, ds: &ServiceClient, id: i64) -> Result<Pick, Strin
             Vec::new(),
         )
         .await
-        .map_err(|error| error.to_string())?;
+        .map_err(ds_problem)?;
     let deadline = Instant::now() + ANALYSIS_TIMEOUT;
-    let mut connection = pool.get().await.map_err(|error| error.to_string())?;
     loop {
         let (status, error): (JobStatus, Option<String>) = jobs::table
             .find(job.id)
             .select((jobs::status, jobs::error))
-            .first(&mut connection)
-            .await
-            .map_err(|error| error.to_string())?;
+            .first(&mut connection(pool).await?)
+            .await?;
         match status {
             JobStatus::Succeeded => break,
             JobStatus::Failed | JobStatus::Cancelled => {
-                return Err(format!(
-                    "ds's analysis (job {}) failed: {}",
-                    job.id,
-                    error.unwrap_or_default()
+                return Err(Problem::new(
+                    actix_web::http::StatusCode::BAD_GATEWAY,
+                    format!(
+                        "ds's analysis (job {}) failed: {}",
+                        job.id,
+                        error.unwrap_or_default()
+                    ),
                 ));
             }
             JobStatus::Queued | JobStatus::Running if Instant::now() > deadline => {
-                return Err(format!("ds's analysis (job {}) took too long", job.id));
+                return Err(Problem::unavailable(format!(
+                    "ds's analysis (job {}) took longer than {} s; try the pick again later",
+                    job.id,
+                    ANALYSIS_TIMEOUT.as_secs()
+                )));
             }
-            JobStatus::Queued | JobStatus::Running => {
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
+            JobStatus::Queued | JobStatus::Running => tokio::time::sleep(ANALYSIS_POLL).await,
         }
     }
+    let mut connection = connection(pool).await?;
     let results: serde_json::Value = analyses::table
         .filter(analyses::job_id.eq(job.id))
         .select(analyses::results)
         .first(&mut connection)
-        .await
-        .map_err(|error| error.to_string())?;
-    let report: Report = serde_json::from_value(results)
-        .map_err(|error| format!("ds's analysis (job {}) cannot be read: {error}", job.id))?;
+        .await?;
+    let report: Report = serde_json::from_value(results).map_err(|error| {
+        Problem::internal(&format!(
+            "ds's analysis (job {}) cannot be read: {error}",
+            job.id
+        ))
+    })?;
     let (action, control): (NoWinnerAction, Option<i64>) = experiments::table
         .find(id)
         .select((
@@ -227,8 +257,7 @@ async fn analyse(pool: &Pool, ds: &ServiceClient, id: i64) -> Result<Pick, Strin
                 .single_value(),
         ))
         .first(&mut connection)
-        .await
-        .map_err(|error| error.to_string())?;
+        .await?;
     Ok(pick_from_report(
         &report.recommendation,
         &report.arms,
@@ -336,7 +365,9 @@ async fn pick_once(
         return Ok(());
     }
     let picked = async {
-        let pick = analyse(pool, ds, id).await?;
+        let pick = analyse(pool, ds, id)
+            .await
+            .map_err(|problem| problem.detail)?;
         apply(pool, id, &pick, frequency_cap)
             .await
             .map(|_| ())
