@@ -527,6 +527,21 @@ async fn experiments_change_only_while_draft() {
     )
     .await;
     assert_eq!((status, &changed["weight"]), (200, &json!(2.0)));
+    // A body naming a link its stored links lack is refused whole, the field named.
+    let (status, refused) = send(
+        &app,
+        Method::PATCH,
+        &variant_path,
+        Some(json!({"body_text": "Go: {{link:nowhere}}", "weight": 3.0})),
+    )
+    .await;
+    assert_eq!(status, 422, "{refused}");
+    assert_eq!(refused["errors"][0]["field"], "body_text");
+    let (_, unchanged) = send(&app, Method::GET, &path, None).await;
+    assert_eq!(
+        unchanged["variants"][1]["weight"], 2.0,
+        "nothing of it was stored"
+    );
     let (status, added) = send(
         &app,
         Method::POST,

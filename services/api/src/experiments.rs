@@ -284,7 +284,21 @@ pub async fn update_variant(
                     .await
                     .optional()?
             };
-            variant.ok_or_else(|| no_variant(id, variant_id))
+            let variant = variant.ok_or_else(|| no_variant(id, variant_id))?;
+            // The texts and links as they now stand together: a patch of one side alone must
+            // not leave a {{link:NAME}} naming no link (the start would refuse it later).
+            let mut checks = Checks::new();
+            crate::links::check_texts(
+                &mut checks,
+                &[
+                    ("subject".to_owned(), Some(variant.subject.as_str())),
+                    ("body_text".to_owned(), Some(variant.body_text.as_str())),
+                    ("body_html".to_owned(), Some(variant.body_html.as_str())),
+                ],
+                Some(&variant.links),
+            );
+            checks.finish()?;
+            Ok::<_, Problem>(variant)
         })
         .await?;
     Ok(web::Json(variant))

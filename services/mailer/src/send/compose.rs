@@ -170,13 +170,15 @@ impl Composer {
             variant_id: message.variant_id,
         };
         let token = |purpose| self.keys.sign(claims, purpose);
+        // The links and the honeypot share one click token.
+        let click_token = token(Purpose::Click);
         let values = CustomerValues::new(
             &message.first_name,
             &message.last_name,
             context,
             self.url(&format!("u/{}", token(Purpose::Unsubscribe))),
             Links::Tracked {
-                click_base: self.url(&format!("t/c/{}", token(Purpose::Click))),
+                click_base: self.url(&format!("t/c/{click_token}")),
             },
             &variant.links,
         );
@@ -191,7 +193,7 @@ impl Composer {
             "<img src=\"{}\" width=\"1\" height=\"1\" alt=\"\" style=\"display:none\">\
              <a href=\"{}\" style=\"display:none\" aria-hidden=\"true\" tabindex=\"-1\"></a>",
             self.url(&format!("t/o/{}", token(Purpose::Open))),
-            self.url(&format!("t/h/{}", token(Purpose::Click))),
+            self.url(&format!("t/h/{click_token}")),
         ));
         let to: Mailbox = message
             .email
