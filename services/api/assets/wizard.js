@@ -100,8 +100,11 @@ function parsedLinks(box) {
   return text === "" ? {} : JSON.parse(text);
 }
 
+// Answers can arrive out of order: only the latest request's answer is shown.
+let previewGeneration = 0;
 async function preview(box) {
   if (!box) { return; }
+  const generation = ++previewGeneration;
   const error = document.getElementById("preview-error");
   let links;
   try { links = parsedLinks(box); } catch (problem) { error.textContent = "Links are not valid JSON: " + problem.message; return; }
@@ -118,6 +121,7 @@ async function preview(box) {
   }
   if (field("segment_id").value !== "") { body.segment_id = Number(field("segment_id").value); }
   const { ok, answer } = await api("POST", "/api/v1/mail/preview", body);
+  if (generation !== previewGeneration) { return; }
   if (!ok) {
     const first = (answer.errors || [])[0];
     error.textContent = first ? `${first.field}: ${first.message}` : (answer.detail || "The preview failed.");
