@@ -27,12 +27,24 @@ pub fn binary(name: &str) -> PathBuf {
     path
 }
 
-/// A free loopback port (bound and released: another process could take it first, rarely).
+/// Ports handed to services under test: below Linux's ephemeral range (32768-60999), which the
+/// kernel gives to outgoing connections and to binds of port 0, so that no test's database or
+/// HTTP connection can take a port between its pick and the service's bind.
+const TEST_PORTS: std::ops::Range<u16> = 20_000..32_000;
+
+/// A free loopback port for a service to listen on: a random one of `TEST_PORTS` that binds
+/// now (released at once; another test could still pick the same one, rarely).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port()
+    use std::hash::{BuildHasher as _, Hasher as _};
+    let span = u64::from(TEST_PORTS.end - TEST_PORTS.start);
+    let start = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish()
+        % span;
+    (0..span)
+        .map(|offset| TEST_PORTS.start + ((start + offset) % span) as u16)
+        .find(|port| TcpListener::bind(("127.0.0.1", *port)).is_ok())
+        .expect("a free port below the ephemeral range")
 }
 
 /// One running service process.
